@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "ConcurrentFutures",
+  products: [
+    .library(name: "ConcurrentFutures", targets: ["ConcurrentFutures"]),
+    .library(name: "CFutures", targets: ["CFutures"]),
+    .executable(name: "Bench", targets: ["Bench"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+  ],
+  targets: [
+    // The C11 core: queue, future state word, waiters, pool.  Public surface:
+    // Sources/CFutures/include/CFutures.h.
+    .target(
+      name: "CFutures",
+      cSettings: [.define("_GNU_SOURCE")],
+      linkerSettings: [.linkedLibrary("bsd"), .linkedLibrary("pthread")]
+    ),
+    // The typed Swift API over the C core.
+    .target(
+      name: "ConcurrentFutures",
+      dependencies: [
+        "CFutures",
+        .product(name: "Logging", package: "swift-log"),
+      ]
+    ),
+    .executableTarget(
+      name: "Bench",
+      dependencies: ["ConcurrentFutures", "CFutures"],
+      path: "Benchmarks/Bench"
+    ),
+    .testTarget(name: "CFuturesTests", dependencies: ["CFutures"]),
+    .testTarget(name: "ConcurrentFuturesTests", dependencies: ["ConcurrentFutures"]),
+  ],
+  cLanguageStandard: .c11
+)

@@ -1,0 +1,266 @@
+/*
+ * CFutures.h — the whole public surface of the ConcurrentFutures C core.
+ *
+ * A bounded blocking queue (Java's ArrayBlockingQueue), a future whose only
+ * synchronisation is one atomic 32-bit state word, completion waiters (what
+ * as_completed / wait sleep on) and a thread pool that ties them together.
+ *
+ * Conventions
+ * - Every fallible function returns 0 or a positive errno code, listed
+ *   beside it.  Nothing here aborts on bad input; a pthread call that can
+ *   only fail through a bug in this library aborts.
+ * - Deadlines are absolute CLOCK_MONOTONIC times (`struct timespec`); NULL
+ *   means "no deadline".  cf_deadline_after() turns a relative timeout into
+ *   one.  A deadline already past makes a blocking call a non-blocking poll.
+ * - Linux only: a blocked waiter parks on a futex on the future's state word.
+ */
+#ifndef CFUTURES_H
+#define CFUTURES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- time */
+
+/* Sets *out to now (CLOCK_MONOTONIC) + timeout_ns.
+ * Returns 0, or EINVAL when timeout_ns < 0 or out is NULL.  A timeout so
+ * large that it overflows saturates to the far future. */
+int cf_deadline_after(int64_t timeout_ns, struct timespec *out);
+
+/* ------------------------------------------------------------- futures */
+
+/*
+ * The future's state word.  Transitions are compare-and-swap; each arrow is
+ * taken by exactly one thread.
+ *
+ *                 set_running_or_notify_cancel         finish
+ *      PENDING ---------------------------------> RUNNING ------> FINISHED
+ *         |
+ *         | cancel
+ *         v          set_running_or_notify_cancel
+ *     CANCELLED ---------------------------------> CANCELLED_AND_NOTIFIED
+ *                  (the worker saw it and skipped it, exactly once)
+ *
+ * FINISHED, CANCELLED and CANCELLED_AND_NOTIFIED are "done": waiters are
+ * woken and done-callbacks run the moment a future becomes done.
+ */
+typedef enum cf_state {
+  CF_PENDING = 0,
+  CF_RUNNING = 1,
+  CF_CANCELLED = 2,
+  CF_CANCELLED_AND_NOTIFIED = 3,
+  CF_FINISHED = 4
+} cf_state;
+
+typedef struct cf_future cf_future;
+
+/* Called once when a future becomes done (or at once if it already is).
+ * Runs on the thread that completed or cancelled the future, or on the
+ * thread that added it after completion.  No lock of this library is held. */
+typedef void (*cf_done_fn)(void *arg, cf_future *future);
+
+/* Allocates a PENDING future.  Returns 0, EINVAL (out NULL) or ENOMEM. */
+int cf_future_create(cf_future **out);
+
+/* Frees a future.  The caller must own the last reference: no pool item,
+ * waiter or thread may still use it.  Callbacks still registered on a
+ * never-completed future are freed without being called.  NULL is a no-op. */
+void cf_future_destroy(cf_future *future);
+
+/* The current state (flag bits removed).  Any thread.  Acquire ordering:
+ * once it reads FINISHED, the task's writes before cf_future_finish are
+ * visible. */
+cf_state cf_future_state(const cf_future *future);
+
+/* True for FINISHED, CANCELLED and CANCELLED_AND_NOTIFIED.  Any thread. */
+bool cf_future_is_done(const cf_future *future);
+
+/* PENDING -> CANCELLED, then wakes waiters and runs callbacks on this thread
+ * before returning.  Returns true if the future is cancelled (now or
+ * before); false if it is RUNNING or FINISHED, and then changes nothing.
+ * Any thread. */
+bool cf_future_cancel(cf_future *future);
+
+/* The one door from PENDING to work.  Worker side.
+ * Returns 0 (PENDING -> RUNNING: run the task), ECANCELED (CANCELLED ->
+ * CANCELLED_AND_NOTIFIED: skip it; this happens once per future) or EINVAL
+ * (any other state: a second call for the same future). */
+int cf_future_set_running_or_notify_cancel(cf_future *future);
+
+/* RUNNING -> FINISHED, then wakes waiters and runs callbacks.  The caller
+ * stores the outcome before calling; release ordering publishes it.
+ * Returns 0, or EINVAL when the future is not RUNNING.  Worker side. */
+int cf_future_finish(cf_future *future);
+
+/* Blocks until the future is done or the deadline passes.
+ * Returns 0 (done), ETIMEDOUT, or EDEADLK when called from inside the
+ * future's own task (it could never finish).  No syscall when the future
+ * is already done.  Any thread. */
+int cf_future_wait(cf_future *future, const struct timespec *deadline);
+
+/* Adds a done-callback: run once, after the ones added before it; run at
+ * once on this thread if the future is already done.
+ * Returns 0, EINVAL (NULL future or fn) or ENOMEM (then fn is not called). */
+int cf_future_add_done_callback(cf_future *future, cf_done_fn fn, void *arg);
+
+/* ------------------------------------------------------------- waiters */
+
+/* A waiter collects completions of many futures in the order they happen:
+ * the engine of as_completed and wait.  Completions are pushed to it;
+ * nothing polls.  One thread uses a waiter at a time; futures complete
+ * from any thread. */
+typedef struct cf_waiter cf_waiter;
+
+/* Returns 0, EINVAL (capacity 0 or out NULL) or ENOMEM. */
+int cf_waiter_create(size_t capacity, cf_waiter **out);
+
+/* Watches one more future; `tag` is what cf_waiter_next hands back for it.
+ * A future already done is ready at once.  Add each future once.
+ * Returns 0, EINVAL (NULL argument) or ENOSPC (capacity reached). */
+int cf_waiter_add(cf_waiter *waiter, cf_future *future, size_t tag);
+
+/* Takes the next completed future's tag, in completion order, blocking
+ * until one completes or the deadline passes.
+ * Returns 0, ETIMEDOUT, or ENOENT when every added future was taken. */
+int cf_waiter_next(cf_waiter *waiter, const struct timespec *deadline,
+                   size_t *tag);
+
+/* Futures added and not yet taken by cf_waiter_next. */
+size_t cf_waiter_remaining(const cf_waiter *waiter);
+
+/* Stops watching (unregisters from futures not yet done), waits for a
+ * completion being delivered right now, and frees.  NULL is a no-op. */
+void cf_waiter_destroy(cf_waiter *waiter);
+
+/* --------------------------------------------------------------- queue */
+
+/* What a task function is asked to do.  For every item a pool accepts, the
+ * function is called with CF_TASK_RELEASE exactly once, last: after
+ * CF_TASK_RUN if the task ran, alone if it was cancelled or drained. */
+typedef enum cf_task_op {
+  CF_TASK_RUN = 0,     /* do the work and store its outcome (not publish) */
+  CF_TASK_RELEASE = 1  /* the pool is done with arg: let it go */
+} cf_task_op;
+
+typedef void (*cf_task_fn)(void *arg, cf_task_op op);
+
+/* One queued unit of work.  `future` may be NULL (fire and forget). */
+typedef struct cf_item {
+  cf_task_fn fn;
+  void *arg;
+  cf_future *future;
+} cf_item;
+
+/* A bounded FIFO ring buffer with one mutex and two condition variables
+ * (not_empty, not_full) on CLOCK_MONOTONIC.  Any thread may call any
+ * function except destroy. */
+typedef struct cf_queue cf_queue;
+
+/* Returns 0, EINVAL (capacity 0 or out NULL) or ENOMEM. */
+int cf_queue_create(size_t capacity, cf_queue **out);
+
+/* Frees the queue and any items left in it (their fns are not called).
+ * No thread may be inside a call on it.  NULL is a no-op. */
+void cf_queue_destroy(cf_queue *queue);
+
+/* Appends, blocking while full until the deadline.
+ * Returns 0, ETIMEDOUT, ESHUTDOWN (closed, before or while blocked) or
+ * EINVAL (NULL queue or item). */
+int cf_queue_put(cf_queue *queue, const cf_item *item,
+                 const struct timespec *deadline);
+
+/* Appends without blocking.  Returns 0, EAGAIN (full), ESHUTDOWN, EINVAL. */
+int cf_queue_offer(cf_queue *queue, const cf_item *item);
+
+/* Removes the oldest item, blocking while empty until the deadline.  After
+ * close, takes drain what is left and then return ESHUTDOWN.
+ * Returns 0, ETIMEDOUT, ESHUTDOWN or EINVAL. */
+int cf_queue_take(cf_queue *queue, cf_item *out,
+                  const struct timespec *deadline);
+
+/* Removes the oldest item without blocking.
+ * Returns 0, EAGAIN (empty, open), ESHUTDOWN (empty, closed), EINVAL. */
+int cf_queue_poll(cf_queue *queue, cf_item *out);
+
+size_t cf_queue_size(cf_queue *queue);
+size_t cf_queue_remaining_capacity(cf_queue *queue);
+size_t cf_queue_capacity(const cf_queue *queue);
+
+/* Closes: wakes every sleeper; later puts fail with ESHUTDOWN; takes drain
+ * what is left.  Idempotent. */
+void cf_queue_close(cf_queue *queue);
+bool cf_queue_is_closed(cf_queue *queue);
+
+/* ---------------------------------------------------------------- pool */
+
+typedef struct cf_pool cf_pool;
+
+typedef struct cf_pool_options {
+  size_t max_workers;             /* >= 1 */
+  size_t queue_capacity;          /* >= 1 */
+  const char *thread_name_prefix; /* NULL: "cf-pool"; cut to fit 15 chars */
+} cf_pool_options;
+
+/* How a submit behaves when the queue is full. */
+typedef enum cf_submit_mode {
+  CF_SUBMIT_BLOCK = 0, /* wait for room until the deadline (NULL: forever) */
+  CF_SUBMIT_TRY = 1    /* fail with EAGAIN at once */
+} cf_submit_mode;
+
+/* Starts no thread: workers start lazily, one per submit while none is
+ * idle, up to max_workers.
+ * Returns 0, EINVAL (max_workers or queue_capacity 0, out NULL) or ENOMEM. */
+int cf_pool_create(const cf_pool_options *options, cf_pool **out);
+
+/* Queues (fn, arg, future).  On success the pool owns the item: fn gets
+ * CF_TASK_RUN at most once (only if future is NULL or wins
+ * set_running_or_notify_cancel) and CF_TASK_RELEASE exactly once.  On
+ * failure nothing was queued and fn is never called.
+ * Returns 0, EINVAL (NULL pool or fn), ESHUTDOWN (shut down, before or
+ * while blocked), ETIMEDOUT (full until the deadline), EAGAIN (full in
+ * CF_SUBMIT_TRY mode, or no worker exists and none could be started),
+ * ENOMEM.  Any thread, including the pool's own workers. */
+int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
+                   cf_future *future, cf_submit_mode mode,
+                   const struct timespec *deadline);
+
+/* Stops accepting work (idempotent).  cancel_pending cancels every queued
+ * future that has not started (their callbacks run on this thread);
+ * otherwise queued work still runs.  wait joins every worker, except when
+ * called from one of this pool's own workers: then it joins none and
+ * returns (no self-join); the threads end once the work is done.
+ * Returns 0 or EINVAL. */
+int cf_pool_shutdown(cf_pool *pool, bool wait, bool cancel_pending);
+
+/* Drops the owner's reference without blocking: shuts down (queued work
+ * still runs), detaches workers nobody joined; the pool's memory goes when
+ * its last worker exits.  NULL is a no-op.  The pool must not be used
+ * after this call. */
+void cf_pool_destroy(cf_pool *pool);
+
+/* Live worker threads (started, not yet exited). */
+size_t cf_pool_thread_count(cf_pool *pool);
+/* Items queued and not yet taken by a worker. */
+size_t cf_pool_queue_size(cf_pool *pool);
+/* True when the calling thread is one of this pool's workers. */
+bool cf_pool_is_worker_thread(const cf_pool *pool);
+
+/* ------------------------------------------------- cf_test_*: test only */
+
+/* Fault injection for tests.  Not for production use; process-wide.
+ * The next `count` allocations made by cf_* calls fail with ENOMEM. */
+void cf_test_fail_allocations(int count);
+/* The next `count` worker thread starts fail (as pthread_create EAGAIN). */
+void cf_test_fail_thread_starts(int count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CFUTURES_H */

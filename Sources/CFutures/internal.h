@@ -1,0 +1,61 @@
+/*
+ * internal.h — shared between the C files of the core; not public.
+ * Prefix cf__ for internal functions (libuv's rule).
+ */
+#ifndef CF_INTERNAL_H
+#define CF_INTERNAL_H
+
+#include "CFutures.h"
+
+#include <bsd/sys/queue.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+
+/* A done-listener: a user callback (heap node, freed after it runs) or a
+ * waiter's registration (embedded in the waiter, never freed here).
+ * `linked` says the node is on a future's list; it is read and written only
+ * while that future's lock bit is held. */
+struct cf__listener {
+  TAILQ_ENTRY(cf__listener) link;
+  cf_done_fn fn;
+  void *arg;
+  bool heap;
+  bool linked;
+};
+TAILQ_HEAD(cf__listener_list, cf__listener);
+
+/* Adds `node` (fn and arg set by the caller) or, when the future is already
+ * done, calls node->fn at once on this thread.  Returns true if linked. */
+bool cf__future_add_listener(cf_future *future, struct cf__listener *node);
+
+/* Unlinks `node` if it is still on the future's list (its fn was not and
+ * will not be called); returns false if the completion has already taken
+ * it (its fn has run or is about to run). */
+bool cf__future_remove_listener(cf_future *future, struct cf__listener *node);
+
+/* The future the calling thread is running as a task, or NULL. */
+extern _Thread_local cf_future *cf__current_future;
+
+/* NULL, or tv_nsec within [0, 1e9): what pthread and futex accept. */
+bool cf__deadline_valid(const struct timespec *deadline);
+
+/* Allocation that honours cf_test_fail_allocations. */
+void *cf__malloc(size_t size);
+void *cf__calloc(size_t count, size_t size);
+/* True when a test asked this thread start to fail. */
+bool cf__thread_start_should_fail(void);
+
+/* pthread calls that can only fail through a bug here: abort on failure. */
+void cf__mutex_init(pthread_mutex_t *m);
+void cf__cond_init_monotonic(pthread_cond_t *c);
+void cf__lock(pthread_mutex_t *m);
+void cf__unlock(pthread_mutex_t *m);
+void cf__signal(pthread_cond_t *c);
+void cf__broadcast(pthread_cond_t *c);
+/* Waits on `c` until signalled or `deadline` (NULL: none) passes.
+ * Returns 0 or ETIMEDOUT; the caller re-checks its predicate in a loop. */
+int cf__cond_wait(pthread_cond_t *c, pthread_mutex_t *m,
+                  const struct timespec *deadline);
+
+#endif /* CF_INTERNAL_H */

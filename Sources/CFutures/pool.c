@@ -1,0 +1,338 @@
+/*
+ * pool.c — the thread pool: a cf_queue of (fn, arg, future) items and
+ * worker threads started lazily.
+ *
+ * Spawning (CPython's idle semaphore, as fixed in 3.8): a worker adds an
+ * idle token when it finds the queue empty — before it publishes the
+ * result it just computed, so a submit made right after result() returns
+ * finds the token and reuses the worker.  A submit that takes a token
+ * starts nothing; one that finds none starts a worker if fewer than
+ * max_workers live.  Tokens are hints: a wrong one costs a thread start
+ * or a short delay, never a lost task, because a task is queued only while
+ * a worker exists and workers leave only a closed, empty queue.
+ *
+ * Lifetime: the pool is reference counted, one reference for the owner and
+ * one per live worker, so a worker may outlive cf_pool_destroy (dropped
+ * inside its own task) and the last one out frees the pool.
+ *
+ * Threads: each worker record is `claimed` once, under `lock`, by the one
+ * party that will reap it: a joiner (shutdown with wait, from outside the
+ * pool) or destroy, which detaches it.  A detached worker frees its own
+ * record at exit; a joined one is freed by its joiner.  External joiners
+ * are serialised by join_lock, so a second shutdown(wait) returns only
+ * after every worker is joined.  A worker never joins (no self-join, no
+ * worker-joins-worker cycle).
+ *
+ * Locks: `lock` guards the worker list, the records' flags, `shut_down`
+ * and `spawned`; it is never held while user code runs, and no queue or
+ * future call is made while holding it.  join_lock is held only around
+ * pthread_join and never taken by a worker.
+ */
+#include "internal.h"
+
+#include <bsd/string.h>
+#include <errno.h>
+#include <stdio.h>
+
+#define NAME_MAX_LEN 15 /* Linux thread names: 16 bytes with the NUL */
+
+struct worker {
+  TAILQ_ENTRY(worker) link;
+  cf_pool *pool;
+  pthread_t tid;
+  unsigned index;
+  bool claimed;  /* a joiner or destroy owns reaping it */
+  bool detached; /* destroy detached it: it frees its own record */
+  bool exited;   /* worker_main has finished with the pool */
+};
+TAILQ_HEAD(worker_list, worker);
+
+struct cf_pool {
+  cf_queue *queue;
+  pthread_mutex_t lock;
+  pthread_mutex_t join_lock;
+  struct worker_list workers; /* guarded by lock */
+  atomic_size_t threads;      /* live workers; written under lock */
+  atomic_long idle_tokens;
+  atomic_int refs;
+  size_t max_workers;
+  unsigned spawned; /* guarded by lock; names workers 1, 2, ... */
+  bool shut_down;   /* guarded by lock */
+  char prefix[NAME_MAX_LEN + 1];
+};
+
+static _Thread_local const cf_pool *current_pool;
+
+int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
+  if (o == NULL || out == NULL || o->max_workers == 0 ||
+      o->queue_capacity == 0)
+    return EINVAL;
+  cf_pool *p = cf__calloc(1, sizeof *p);
+  if (p == NULL)
+    return ENOMEM;
+  int rc = cf_queue_create(o->queue_capacity, &p->queue);
+  if (rc != 0) {
+    free(p);
+    return rc;
+  }
+  cf__mutex_init(&p->lock);
+  cf__mutex_init(&p->join_lock);
+  TAILQ_INIT(&p->workers);
+  atomic_init(&p->threads, 0);
+  atomic_init(&p->idle_tokens, 0);
+  atomic_init(&p->refs, 1);
+  p->max_workers = o->max_workers;
+  strlcpy(p->prefix, o->thread_name_prefix ? o->thread_name_prefix : "cf-pool",
+          sizeof p->prefix);
+  *out = p;
+  return 0;
+}
+
+/* Every accepted item that did not run is cancelled (if it has a future)
+ * and released, so no waiter hangs and no arg leaks. */
+static void cancel_item(cf_item *it) {
+  if (it->future != NULL) {
+    cf_future_cancel(it->future);
+    cf_future_set_running_or_notify_cancel(it->future);
+  }
+  it->fn(it->arg, CF_TASK_RELEASE);
+}
+
+static void free_pool(cf_pool *p) {
+  cf_item it;
+  /* Workers drain the queue before they exit; this finds nothing unless
+   * that promise is broken, and then it still cancels rather than loses. */
+  while (cf_queue_poll(p->queue, &it) == 0)
+    cancel_item(&it);
+  struct worker *w, *next;
+  TAILQ_FOREACH_SAFE(w, &p->workers, link, next) free(w);
+  cf_queue_destroy(p->queue);
+  pthread_mutex_destroy(&p->join_lock);
+  pthread_mutex_destroy(&p->lock);
+  free(p);
+}
+
+static void release_ref(cf_pool *p) {
+  if (atomic_fetch_sub_explicit(&p->refs, 1, memory_order_acq_rel) == 1)
+    free_pool(p);
+}
+
+/* ------------------------------------------------------------- workers */
+
+static void set_thread_name(const cf_pool *p, unsigned index) {
+  char suffix[16];
+  int digits = snprintf(suffix, sizeof suffix, "-%u", index);
+  char name[NAME_MAX_LEN + 1];
+  size_t keep = NAME_MAX_LEN - (size_t)digits;
+  strlcpy(name, p->prefix, keep + 1);
+  strlcat(name, suffix, sizeof name);
+  pthread_setname_np(pthread_self(), name);
+}
+
+/* Runs one item.  Returns true and fills *next if it found the next item
+ * while checking for idleness. */
+static bool run_item(cf_pool *p, cf_item *it, cf_item *next) {
+  bool have_next = false;
+  if (it->future == NULL) {
+    it->fn(it->arg, CF_TASK_RUN);
+  } else if (cf_future_set_running_or_notify_cancel(it->future) == 0) {
+    cf__current_future = it->future;
+    it->fn(it->arg, CF_TASK_RUN);
+    cf__current_future = NULL;
+    /* Count ourselves idle before publishing the result (see top). */
+    have_next = cf_queue_poll(p->queue, next) == 0;
+    if (!have_next)
+      atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+    cf_future_finish(it->future);
+    it->fn(it->arg, CF_TASK_RELEASE);
+    return have_next;
+  }
+  it->fn(it->arg, CF_TASK_RELEASE);
+  return false;
+}
+
+static void worker_exit(struct worker *w) {
+  cf_pool *p = w->pool;
+  cf__lock(&p->lock);
+  w->exited = true;
+  atomic_fetch_sub(&p->threads, 1);
+  bool free_self = w->detached;
+  if (free_self)
+    TAILQ_REMOVE(&p->workers, w, link);
+  cf__unlock(&p->lock);
+  if (free_self)
+    free(w);
+  release_ref(p);
+}
+
+static void *worker_main(void *arg) {
+  struct worker *w = arg;
+  cf_pool *p = w->pool;
+  set_thread_name(p, w->index);
+  current_pool = p;
+  cf_item it;
+  bool have = false;
+  for (;;) {
+    if (!have) {
+      int rc = cf_queue_poll(p->queue, &it);
+      if (rc == EAGAIN) {
+        atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+        rc = cf_queue_take(p->queue, &it, NULL);
+      }
+      if (rc != 0)
+        break; /* closed and drained */
+    }
+    cf_item next;
+    have = run_item(p, &it, &next);
+    if (have)
+      it = next;
+  }
+  current_pool = NULL;
+  worker_exit(w);
+  return NULL;
+}
+
+/* Called with p->lock held and fewer than max_workers live. */
+static int start_worker(cf_pool *p) {
+  struct worker *w = cf__calloc(1, sizeof *w);
+  if (w == NULL)
+    return ENOMEM;
+  w->pool = p;
+  w->index = p->spawned + 1;
+  atomic_fetch_add(&p->refs, 1);
+  atomic_fetch_add(&p->threads, 1);
+  TAILQ_INSERT_TAIL(&p->workers, w, link);
+  int rc = cf__thread_start_should_fail()
+               ? EAGAIN
+               : pthread_create(&w->tid, NULL, worker_main, w);
+  if (rc != 0) {
+    TAILQ_REMOVE(&p->workers, w, link);
+    atomic_fetch_sub(&p->threads, 1);
+    atomic_fetch_sub(&p->refs, 1); /* the owner's ref is still held */
+    free(w);
+    return EAGAIN;
+  }
+  p->spawned++;
+  return 0;
+}
+
+static bool take_idle_token(cf_pool *p) {
+  long n = atomic_load_explicit(&p->idle_tokens, memory_order_relaxed);
+  while (n > 0) {
+    if (atomic_compare_exchange_weak_explicit(&p->idle_tokens, &n, n - 1,
+                                              memory_order_acquire,
+                                              memory_order_relaxed))
+      return true;
+  }
+  return false;
+}
+
+/* Starts a worker when none is idle and there is room.  Fails only when
+ * the pool is shut down or no worker exists and none could start. */
+static int ensure_worker(cf_pool *p) {
+  if (take_idle_token(p))
+    return 0;
+  if (atomic_load_explicit(&p->threads, memory_order_relaxed) >=
+      p->max_workers)
+    return 0;
+  int rc = 0;
+  cf__lock(&p->lock);
+  if (p->shut_down) {
+    rc = ESHUTDOWN;
+  } else if (atomic_load(&p->threads) < p->max_workers) {
+    rc = start_worker(p);
+    if (rc != 0 && atomic_load(&p->threads) > 0)
+      rc = 0; /* degraded, but the live workers will run it */
+  }
+  cf__unlock(&p->lock);
+  return rc;
+}
+
+int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
+                   cf_submit_mode mode, const struct timespec *deadline) {
+  if (p == NULL || fn == NULL || !cf__deadline_valid(deadline) ||
+      (mode != CF_SUBMIT_BLOCK && mode != CF_SUBMIT_TRY))
+    return EINVAL;
+  int rc = ensure_worker(p);
+  if (rc != 0)
+    return rc;
+  cf_item it = {.fn = fn, .arg = arg, .future = future};
+  if (mode == CF_SUBMIT_TRY)
+    return cf_queue_offer(p->queue, &it);
+  return cf_queue_put(p->queue, &it, deadline);
+}
+
+/* ------------------------------------------------------------ shutdown */
+
+static void join_workers(cf_pool *p) {
+  cf__lock(&p->join_lock);
+  for (;;) {
+    cf__lock(&p->lock);
+    struct worker *w;
+    TAILQ_FOREACH(w, &p->workers, link) {
+      if (!w->claimed)
+        break;
+    }
+    if (w != NULL)
+      w->claimed = true;
+    cf__unlock(&p->lock);
+    if (w == NULL)
+      break;
+    pthread_join(w->tid, NULL);
+    cf__lock(&p->lock);
+    TAILQ_REMOVE(&p->workers, w, link);
+    cf__unlock(&p->lock);
+    free(w);
+  }
+  cf__unlock(&p->join_lock);
+}
+
+static void stop_accepting(cf_pool *p) {
+  cf__lock(&p->lock);
+  p->shut_down = true;
+  cf__unlock(&p->lock);
+  cf_queue_close(p->queue);
+}
+
+int cf_pool_shutdown(cf_pool *p, bool wait, bool cancel_pending) {
+  if (p == NULL)
+    return EINVAL;
+  stop_accepting(p);
+  if (cancel_pending) {
+    cf_item it;
+    while (cf_queue_poll(p->queue, &it) == 0)
+      cancel_item(&it);
+  }
+  if (wait && current_pool != p)
+    join_workers(p);
+  return 0;
+}
+
+void cf_pool_destroy(cf_pool *p) {
+  if (p == NULL)
+    return;
+  stop_accepting(p);
+  cf__lock(&p->lock);
+  struct worker *w, *next;
+  TAILQ_FOREACH_SAFE(w, &p->workers, link, next) {
+    if (w->claimed)
+      continue;
+    w->claimed = true;
+    w->detached = true;
+    pthread_detach(w->tid);
+    if (w->exited) {
+      TAILQ_REMOVE(&p->workers, w, link);
+      free(w);
+    }
+  }
+  cf__unlock(&p->lock);
+  release_ref(p);
+}
+
+size_t cf_pool_thread_count(cf_pool *p) { return atomic_load(&p->threads); }
+
+size_t cf_pool_queue_size(cf_pool *p) { return cf_queue_size(p->queue); }
+
+bool cf_pool_is_worker_thread(const cf_pool *p) {
+  return p != NULL && current_pool == p;
+}

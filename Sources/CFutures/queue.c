@@ -1,0 +1,189 @@
+/*
+ * queue.c — a bounded blocking FIFO, the design of Java's ArrayBlockingQueue:
+ * a ring of items (take_index, put_index, count), one mutex, two condition
+ * variables (not_empty, not_full).
+ *
+ * Invariants, all under `lock`:
+ *   0 <= count <= capacity;
+ *   the items are items[take_index], items[take_index + 1], ... (mod
+ *   capacity), count of them; put_index == (take_index + count) % capacity;
+ *   takers_waiting / putters_waiting count threads asleep in take / put.
+ *
+ * Signalling: wake one sleeper, and only when one sleeps, so a busy queue
+ * makes no futex call.  A woken thread that leaves with the condition
+ * still true for others passes the wake-up on (a timed-out waiter may have
+ * swallowed a signal meant for another).  close broadcasts to both sides.
+ * Every wait sits in a `while` that re-checks its predicate.
+ */
+#include "internal.h"
+
+#include <errno.h>
+
+struct cf_queue {
+  pthread_mutex_t lock;
+  pthread_cond_t not_empty;
+  pthread_cond_t not_full;
+  size_t capacity;
+  size_t take_index;
+  size_t put_index;
+  size_t count;
+  size_t takers_waiting;
+  size_t putters_waiting;
+  bool closed;
+  cf_item *items;
+};
+
+int cf_queue_create(size_t capacity, cf_queue **out) {
+  if (capacity == 0 || out == NULL || capacity > SIZE_MAX / sizeof(cf_item))
+    return EINVAL;
+  cf_queue *q = cf__calloc(1, sizeof *q);
+  if (q == NULL)
+    return ENOMEM;
+  q->items = cf__malloc(capacity * sizeof(cf_item));
+  if (q->items == NULL) {
+    free(q);
+    return ENOMEM;
+  }
+  q->capacity = capacity;
+  cf__mutex_init(&q->lock);
+  cf__cond_init_monotonic(&q->not_empty);
+  cf__cond_init_monotonic(&q->not_full);
+  *out = q;
+  return 0;
+}
+
+void cf_queue_destroy(cf_queue *q) {
+  if (q == NULL)
+    return;
+  pthread_cond_destroy(&q->not_empty);
+  pthread_cond_destroy(&q->not_full);
+  pthread_mutex_destroy(&q->lock);
+  free(q->items);
+  free(q);
+}
+
+/* Called with the lock held and count < capacity. */
+static void enqueue(cf_queue *q, const cf_item *item) {
+  q->items[q->put_index] = *item;
+  if (++q->put_index == q->capacity)
+    q->put_index = 0;
+  q->count++;
+  if (q->takers_waiting > 0)
+    cf__signal(&q->not_empty);
+}
+
+/* Called with the lock held and count > 0. */
+static void dequeue(cf_queue *q, cf_item *out) {
+  *out = q->items[q->take_index];
+  if (++q->take_index == q->capacity)
+    q->take_index = 0;
+  q->count--;
+  if (q->putters_waiting > 0)
+    cf__signal(&q->not_full);
+}
+
+int cf_queue_put(cf_queue *q, const cf_item *item,
+                 const struct timespec *deadline) {
+  if (q == NULL || item == NULL || !cf__deadline_valid(deadline))
+    return EINVAL;
+  int rc = 0;
+  cf__lock(&q->lock);
+  while (!q->closed && q->count == q->capacity && rc == 0) {
+    q->putters_waiting++;
+    rc = cf__cond_wait(&q->not_full, &q->lock, deadline);
+    q->putters_waiting--;
+  }
+  if (q->closed) {
+    rc = ESHUTDOWN;
+  } else if (q->count < q->capacity) {
+    rc = 0; /* room appeared, even if the deadline passed meanwhile */
+    enqueue(q, item);
+    if (q->count < q->capacity && q->putters_waiting > 0)
+      cf__signal(&q->not_full); /* pass a possibly swallowed wake-up on */
+  }
+  cf__unlock(&q->lock);
+  return rc;
+}
+
+int cf_queue_offer(cf_queue *q, const cf_item *item) {
+  if (q == NULL || item == NULL)
+    return EINVAL;
+  int rc = 0;
+  cf__lock(&q->lock);
+  if (q->closed)
+    rc = ESHUTDOWN;
+  else if (q->count == q->capacity)
+    rc = EAGAIN;
+  else
+    enqueue(q, item);
+  cf__unlock(&q->lock);
+  return rc;
+}
+
+int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
+  if (q == NULL || out == NULL || !cf__deadline_valid(deadline))
+    return EINVAL;
+  int rc = 0;
+  cf__lock(&q->lock);
+  while (q->count == 0 && !q->closed && rc == 0) {
+    q->takers_waiting++;
+    rc = cf__cond_wait(&q->not_empty, &q->lock, deadline);
+    q->takers_waiting--;
+  }
+  if (q->count > 0) {
+    rc = 0; /* an item appeared, even if the deadline passed meanwhile */
+    dequeue(q, out);
+    if (q->count > 0 && q->takers_waiting > 0)
+      cf__signal(&q->not_empty); /* pass a possibly swallowed wake-up on */
+  } else if (q->closed) {
+    rc = ESHUTDOWN;
+  }
+  cf__unlock(&q->lock);
+  return rc;
+}
+
+int cf_queue_poll(cf_queue *q, cf_item *out) {
+  if (q == NULL || out == NULL)
+    return EINVAL;
+  int rc = 0;
+  cf__lock(&q->lock);
+  if (q->count > 0)
+    dequeue(q, out);
+  else
+    rc = q->closed ? ESHUTDOWN : EAGAIN;
+  cf__unlock(&q->lock);
+  return rc;
+}
+
+size_t cf_queue_size(cf_queue *q) {
+  cf__lock(&q->lock);
+  size_t n = q->count;
+  cf__unlock(&q->lock);
+  return n;
+}
+
+size_t cf_queue_remaining_capacity(cf_queue *q) {
+  cf__lock(&q->lock);
+  size_t n = q->capacity - q->count;
+  cf__unlock(&q->lock);
+  return n;
+}
+
+size_t cf_queue_capacity(const cf_queue *q) { return q->capacity; }
+
+void cf_queue_close(cf_queue *q) {
+  cf__lock(&q->lock);
+  if (!q->closed) {
+    q->closed = true;
+    cf__broadcast(&q->not_empty);
+    cf__broadcast(&q->not_full);
+  }
+  cf__unlock(&q->lock);
+}
+
+bool cf_queue_is_closed(cf_queue *q) {
+  cf__lock(&q->lock);
+  bool closed = q->closed;
+  cf__unlock(&q->lock);
+  return closed;
+}

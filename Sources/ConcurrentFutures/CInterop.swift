@@ -1,0 +1,261 @@
+// CInterop.swift — every call into the C core, every Unmanaged, every
+// @convention(c) trampoline and raw pointer of this module lives here.
+// Nothing public mentions a C type.
+
+internal import CFutures
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// MARK: - Error codes
+
+/// Maps a C return code to a Swift outcome.  Codes that can only mean a bug
+/// in this module (EINVAL from an argument we validated) trap; real
+/// conditions become ``FuturesError``s with `message` saying what happened.
+func checkC(_ rc: Int32, _ what: @autoclosure () -> String) throws {
+  switch rc {
+  case 0:
+    return
+  case ESHUTDOWN:
+    throw FuturesError(.shutDown, "\(what()): the executor has been shut down")
+  case ETIMEDOUT:
+    throw FuturesError(.timedOut, "\(what()): timed out")
+  case EAGAIN:
+    throw FuturesError(
+      .resourceExhausted, "\(what()): no worker thread could be started")
+  case ENOMEM:
+    throw FuturesError(.resourceExhausted, "\(what()): out of memory")
+  case EDEADLK:
+    throw FuturesError(
+      .deadlock, "\(what()): a task cannot wait for its own future")
+  default:
+    preconditionFailure("ConcurrentFutures bug: \(what()) returned \(rc)")
+  }
+}
+
+// MARK: - Deadlines
+
+/// An absolute CLOCK_MONOTONIC deadline, or none.  Computed once, at the
+/// start of the call that was given the timeout.
+struct Deadline {
+  private var spec: timespec
+  private var hasDeadline: Bool
+
+  static let none = Deadline(spec: timespec(), hasDeadline: false)
+
+  private init(spec: timespec, hasDeadline: Bool) {
+    self.spec = spec
+    self.hasDeadline = hasDeadline
+  }
+
+  /// `nil` waits forever; zero polls; negative throws.
+  init(timeout: Duration?, what: @autoclosure () -> String) throws {
+    guard let timeout else {
+      self = .none
+      return
+    }
+    let nanos = try Timeouts.nanoseconds(timeout, what: what())
+    var spec = timespec()
+    let rc = cf_deadline_after(nanos, &spec)
+    precondition(rc == 0, "cf_deadline_after refused \(nanos)")
+    self.init(spec: spec, hasDeadline: true)
+  }
+
+  var isNone: Bool { !hasDeadline }
+
+  func withPointer<R>(_ body: (UnsafePointer<timespec>?) throws -> R) rethrows
+    -> R
+  {
+    guard hasDeadline else { return try body(nil) }
+    var copy = spec
+    return try withUnsafePointer(to: &copy) { try body($0) }
+  }
+}
+
+// MARK: - Futures
+
+/// Owns one `cf_future`.
+struct CFutureRef: @unchecked Sendable {
+  // @unchecked: a cf_future is built for use from any thread (its only
+  // state is an atomic word and a list guarded by a bit of that word).
+  let pointer: OpaquePointer
+
+  static func create() throws -> CFutureRef {
+    var out: OpaquePointer?
+    try checkC(cf_future_create(&out), "cannot create a future")
+    return CFutureRef(pointer: out!)
+  }
+
+  func destroy() { cf_future_destroy(pointer) }
+
+  var state: FutureStateSnapshot {
+    switch cf_future_state(pointer) {
+    case CF_PENDING: return .pending
+    case CF_RUNNING: return .running
+    case CF_FINISHED: return .finished
+    default: return .cancelled
+    }
+  }
+
+  var isDone: Bool { cf_future_is_done(pointer) }
+
+  func cancel() -> Bool { cf_future_cancel(pointer) }
+
+  /// Returns true when done, false when the deadline passed first.
+  func wait(_ deadline: Deadline) throws -> Bool {
+    let rc = deadline.withPointer { cf_future_wait(pointer, $0) }
+    if rc == ETIMEDOUT { return false }
+    try checkC(rc, "cannot wait for the future")
+    return true
+  }
+
+  /// Runs `body(future)` once the future is done (at once if it is).
+  func addDoneCallback(_ body: @escaping () -> Void) {
+    let box = Unmanaged.passRetained(CallbackBox(body)).toOpaque()
+    let rc = cf_future_add_done_callback(pointer, callbackTrampoline, box)
+    if rc != 0 {
+      Unmanaged<CallbackBox>.fromOpaque(box).release()
+      // Swift itself traps when an allocation fails; so do we, loudly.
+      fatalError("ConcurrentFutures: out of memory adding a done-callback")
+    }
+  }
+}
+
+enum FutureStateSnapshot { case pending, running, cancelled, finished }
+
+private final class CallbackBox {
+  let body: () -> Void
+  init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+private let callbackTrampoline: @convention(c) (
+  UnsafeMutableRawPointer?, OpaquePointer?
+) -> Void = { arg, _ in
+  let box = Unmanaged<CallbackBox>.fromOpaque(arg!).takeRetainedValue()
+  box.body()
+}
+
+// MARK: - Tasks
+
+/// The one task trampoline: `arg` is a retained `AnyFuture`.  RUN runs its
+/// body and stores the outcome; RELEASE (exactly once per accepted submit)
+/// lets the body go and balances the retain taken in `submit`.
+private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
+  -> Void = { arg, op in
+    let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
+    if op == CF_TASK_RUN {
+      future.takeUnretainedValue()._run()
+    } else {
+      future.takeUnretainedValue()._dropBody()
+      future.release()
+    }
+  }
+
+// MARK: - Pools
+
+/// Owns one `cf_pool`.
+struct CPoolRef: @unchecked Sendable {
+  // @unchecked: every cf_pool function is safe from any thread.
+  let pointer: OpaquePointer
+
+  static func create(maxWorkers: Int, queueCapacity: Int, prefix: String)
+    throws -> CPoolRef
+  {
+    var out: OpaquePointer?
+    let rc = prefix.withCString { cPrefix -> Int32 in
+      var options = cf_pool_options(
+        max_workers: maxWorkers, queue_capacity: queueCapacity,
+        thread_name_prefix: cPrefix)
+      return cf_pool_create(&options, &out)
+    }
+    try checkC(rc, "cannot create the executor")
+    return CPoolRef(pointer: out!)
+  }
+
+  enum FullQueue { case block(Deadline), reject }
+
+  /// Queues `future`'s body.  On success the pool holds a retain on the
+  /// future until it releases the item.
+  func submit(_ future: AnyFuture, whenFull: FullQueue) throws {
+    let arg = Unmanaged.passRetained(future).toOpaque()
+    let rc: Int32
+    switch whenFull {
+    case .block(let deadline):
+      rc = deadline.withPointer {
+        cf_pool_submit(
+          pointer, taskTrampoline, arg, future.cfuture.pointer,
+          CF_SUBMIT_BLOCK, $0)
+      }
+    case .reject:
+      rc = cf_pool_submit(
+        pointer, taskTrampoline, arg, future.cfuture.pointer, CF_SUBMIT_TRY,
+        nil)
+    }
+    if rc != 0 {
+      Unmanaged<AnyFuture>.fromOpaque(arg).release()
+      if rc == EAGAIN, case .reject = whenFull {
+        throw FuturesError(.queueFull, "cannot submit: the queue is full")
+      }
+      if rc == ETIMEDOUT {
+        throw FuturesError(
+          .timedOut, "cannot submit: the queue stayed full until the deadline")
+      }
+      try checkC(rc, "cannot submit")
+    }
+  }
+
+  func shutdown(wait: Bool, cancelPending: Bool) {
+    let rc = cf_pool_shutdown(pointer, wait, cancelPending)
+    precondition(rc == 0)
+  }
+
+  func destroy() { cf_pool_destroy(pointer) }
+
+  var threadCount: Int { cf_pool_thread_count(pointer) }
+  var queuedCount: Int { cf_pool_queue_size(pointer) }
+  var isCurrentThreadWorker: Bool { cf_pool_is_worker_thread(pointer) }
+}
+
+// MARK: - Waiters
+
+/// Owns one `cf_waiter`: completions of many futures, in completion order.
+final class CWaiter {
+  private let pointer: OpaquePointer?
+
+  /// `count` 0 makes an empty waiter (next() returns nil at once).
+  init(futures: [AnyFuture]) throws {
+    guard !futures.isEmpty else {
+      pointer = nil
+      return
+    }
+    var out: OpaquePointer?
+    try checkC(cf_waiter_create(futures.count, &out), "cannot create a waiter")
+    pointer = out!
+    for (index, future) in futures.enumerated() {
+      let rc = cf_waiter_add(out, future.cfuture.pointer, index)
+      precondition(rc == 0, "cf_waiter_add refused \(rc)")
+    }
+  }
+
+  deinit { cf_waiter_destroy(pointer) }
+
+  enum Next { case ready(Int), timedOut, exhausted }
+
+  func next(_ deadline: Deadline) -> Next {
+    guard let pointer else { return .exhausted }
+    var tag = 0
+    let rc = deadline.withPointer { cf_waiter_next(pointer, $0, &tag) }
+    switch rc {
+    case 0: return .ready(tag)
+    case ETIMEDOUT: return .timedOut
+    case ENOENT: return .exhausted
+    default: preconditionFailure("cf_waiter_next returned \(rc)")
+    }
+  }
+
+  var remaining: Int {
+    guard let pointer else { return 0 }
+    return cf_waiter_remaining(pointer)
+  }
+}

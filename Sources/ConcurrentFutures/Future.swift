@@ -1,0 +1,189 @@
+import Logging
+
+/// What every future has, whatever its value type: its state, cancellation
+/// and waiting.  ``Future`` adds the typed result.
+///
+/// `AnyFuture` lets ``asCompleted(_:timeout:)`` and
+/// ``wait(_:timeout:returnWhen:)`` take futures of different value types
+/// (and from different executors) in one call.  You never create one
+/// yourself: ``ThreadPoolExecutor/submit(_:)`` hands out ``Future``s.
+///
+/// Futures are equal when they are the same future.
+///
+/// State diagram (Python's, with the C core's names):
+///
+///     PENDING ──start──▶ RUNNING ──finish──▶ FINISHED
+///        │
+///        └──cancel()──▶ CANCELLED ──(worker skips it once)──▶ CANCELLED
+///
+/// `isDone` is true from the moment a future is cancelled or finished.
+public class AnyFuture: Hashable, @unchecked Sendable {
+  // @unchecked Sendable: the C future is an atomic state word; the
+  // subclass's outcome is written once by a worker before the state word's
+  // release and read only after an acquire that observes FINISHED.
+  let cfuture: CFutureRef
+
+  init() throws {
+    cfuture = try CFutureRef.create()
+  }
+
+  deinit { cfuture.destroy() }
+
+  /// True once the future was cancelled.
+  public final var isCancelled: Bool { cfuture.state == .cancelled }
+
+  /// True while the task is running.
+  public final var isRunning: Bool { cfuture.state == .running }
+
+  /// True once the future is cancelled or its task has finished
+  /// (successfully or not).
+  public final var isDone: Bool { cfuture.isDone }
+
+  /// Cancels the task if it has not started yet.
+  ///
+  /// On success the future is done at once, for every thread: waiters wake
+  /// and the done-callbacks run on this thread before `cancel()` returns.
+  /// A running or finished task is not touched.
+  ///
+  /// - Returns: `true` if the future is cancelled (now or earlier); `false`
+  ///   if the task is running or has finished.
+  @discardableResult
+  public final func cancel() -> Bool { cfuture.cancel() }
+
+  /// Blocks until the future is done or `deadline` passes; true if done.
+  final func waitDone(_ deadline: Deadline) throws -> Bool {
+    try cfuture.wait(deadline)
+  }
+
+  // Overridden by Future<Value>: run the body and store its outcome.
+  func _run() {}
+  // Overridden by Future<Value>: let go of the body (it will not run).
+  func _dropBody() {}
+  // Overridden by Future<Value>: finished with an error.
+  var _hasFailed: Bool { false }
+
+  public static func == (lhs: AnyFuture, rhs: AnyFuture) -> Bool { lhs === rhs }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(ObjectIdentifier(self))
+  }
+}
+
+/// The eventual result of a task submitted to a ``ThreadPoolExecutor``.
+///
+/// ```swift
+/// let future = try pool.submit { try fetchUser(id: 42) }
+/// let user = try future.result(timeout: .seconds(2))
+/// ```
+///
+/// A task runs at most once; its future ends either FINISHED (with a value
+/// or the task's error) or CANCELLED.
+public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
+  // @unchecked Sendable: `body` is touched only by the one thread that runs
+  // or releases the task; `outcome` is written by that thread before the
+  // state word turns FINISHED (release) and read only after reading
+  // FINISHED (acquire).
+  private var body: (@Sendable () throws -> Value)?
+  private var outcome: Result<Value, any Error>?
+
+  init(_ body: @escaping @Sendable () throws -> Value) throws {
+    self.body = body
+    try super.init()
+  }
+
+  override func _run() {
+    guard let body else { return }
+    self.body = nil  // let go of the closure the moment it has run
+    do {
+      outcome = .success(try body())
+    } catch {
+      outcome = .failure(error)
+    }
+  }
+
+  override func _dropBody() { body = nil }
+
+  override var _hasFailed: Bool {
+    guard cfuture.state == .finished, case .failure = outcome else {
+      return false
+    }
+    return true
+  }
+
+  /// Waits for the task and returns its value.
+  ///
+  /// A timeout only bounds this wait: it cancels nothing.
+  ///
+  /// - Parameter timeout: how long to wait; `nil` waits forever, `.zero`
+  ///   only looks.
+  /// - Returns: the value the task returned.
+  /// - Throws: the task's own error, as it was thrown; `CancellationError`
+  ///   if the future was cancelled; ``FuturesError`` `.timedOut` when the
+  ///   timeout passes first, `.invalidArgument` for a negative timeout,
+  ///   `.deadlock` when called from inside this future's own task.
+  @available(*, noasync, message: "blocks a thread; await `value` instead")
+  public func result(timeout: Duration? = nil) throws -> Value {
+    try resultBefore(
+      Deadline(timeout: timeout, what: "cannot wait for the result"),
+      timeout: timeout)
+  }
+
+  /// Waits for the task and returns the error it threw, or `nil` if it
+  /// returned a value.
+  ///
+  /// - Parameter timeout: as for ``result(timeout:)``.
+  /// - Returns: the task's error, or `nil`.
+  /// - Throws: `CancellationError` if the future was cancelled; a
+  ///   ``FuturesError`` as for ``result(timeout:)``.
+  @available(*, noasync, message: "blocks a thread; await `value` instead")
+  public func error(timeout: Duration? = nil) throws -> (any Error)? {
+    let deadline = try Deadline(timeout: timeout, what: "cannot wait for the error")
+    if case .failure(let error) = try outcomeBefore(deadline, timeout: timeout) {
+      return error
+    }
+    return nil
+  }
+
+  /// The result once done; `deadline` bounds the wait.
+  func resultBefore(_ deadline: Deadline, timeout: Duration?) throws -> Value {
+    try outcomeBefore(deadline, timeout: timeout).get()
+  }
+
+  /// The outcome once done; throws for a timeout or a cancellation.
+  func outcomeBefore(_ deadline: Deadline, timeout: Duration?) throws
+    -> Result<Value, any Error>
+  {
+    guard try waitDone(deadline) else {
+      throw FuturesError(
+        .timedOut,
+        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
+    }
+    if cfuture.state == .cancelled { throw CancellationError() }
+    return outcome!
+  }
+
+  /// Calls `callback` with this future once it is done.
+  ///
+  /// Callbacks run once each, in the order they were added, on the thread
+  /// that finished or cancelled the future; one added after the future is
+  /// done runs at once, on this thread.  An error the callback throws is
+  /// logged (swift-log, label "ConcurrentFutures") and stops nothing else.
+  ///
+  /// - Parameter callback: what to run; it must not block for long, since
+  ///   it holds up a worker.
+  public func addDoneCallback(
+    _ callback: @escaping @Sendable (Future<Value>) throws -> Void
+  ) {
+    cfuture.addDoneCallback { [self] in
+      do {
+        try callback(self)
+      } catch {
+        futuresLogger.error(
+          "a done-callback threw an error; the other callbacks still run",
+          metadata: ["error": "\(error)"])
+      }
+    }
+  }
+}
+
+/// Where callback errors go.
+let futuresLogger = Logger(label: "ConcurrentFutures")
