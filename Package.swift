@@ -5,6 +5,7 @@ let package = Package(
   name: "ConcurrentFutures",
   products: [
     .library(name: "ConcurrentFutures", targets: ["ConcurrentFutures"]),
+    .library(name: "PureSwiftFutures", targets: ["PureSwiftFutures"]),
     .library(name: "CFutures", targets: ["CFutures"]),
     .executable(name: "Bench", targets: ["Bench"]),
   ],
@@ -27,13 +28,22 @@ let package = Package(
         .product(name: "Logging", package: "swift-log"),
       ]
     ),
+    // The same public API in Swift alone: the reference the C core must
+    // beat, and a second oracle for the behaviour suite.
+    .target(
+      name: "PureSwiftFutures",
+      dependencies: [.product(name: "Logging", package: "swift-log")]
+    ),
     .executableTarget(
       name: "Bench",
       dependencies: ["ConcurrentFutures", "CFutures"],
       path: "Benchmarks/Bench"
     ),
     .testTarget(name: "CFuturesTests", dependencies: ["CFutures"]),
-    .testTarget(name: "ConcurrentFuturesTests", dependencies: ["ConcurrentFutures"]),
+    .testTarget(
+      name: "ConcurrentFuturesTests",
+      dependencies: ["ConcurrentFutures", "PureSwiftFutures"]
+    ),
   ],
   cLanguageStandard: .c11
 )

@@ -5,7 +5,8 @@
  * Spawning (CPython's idle semaphore, as fixed in 3.8): a worker adds an
  * idle token when it finds the queue empty — before it publishes the
  * result it just computed, so a submit made right after result() returns
- * finds the token and reuses the worker.  A submit that takes a token
+ * finds the token and reuses the worker.  A worker just started for a
+ * submit adds none before its first item (it is that submit's).  A submit that takes a token
  * starts nothing; one that finds none starts a worker if fewer than
  * max_workers live.  Tokens are hints: a wrong one costs a thread start
  * or a short delay, never a lost task, because a task is queued only while
@@ -172,13 +173,19 @@ static void *worker_main(void *arg) {
   current_pool = p;
   cf_item it;
   bool have = false;
+  /* A new worker is reserved for the item of the submit that started it:
+   * it adds no idle token until it has run something, or that submit's
+   * next caller would take the token and find nobody free. */
+  bool reserved = true;
   for (;;) {
     if (!have) {
       int rc = cf_queue_poll(p->queue, &it);
       if (rc == EAGAIN) {
-        atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+        if (!reserved)
+          atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
         rc = cf_queue_take(p->queue, &it, NULL);
       }
+      reserved = false;
       if (rc != 0)
         break; /* closed and drained */
     }
@@ -227,9 +234,13 @@ static bool take_idle_token(cf_pool *p) {
   return false;
 }
 
-/* Starts a worker when none is idle and there is room.  Fails only when
- * the pool is shut down or no worker exists and none could start. */
-static int ensure_worker(cf_pool *p) {
+/* Starts a worker when none is idle and there is room; *started says
+ * whether it did.  Fails only when the pool is shut down or no worker
+ * exists and none could start.  The worker starts before the item is
+ * queued, so that a failed start can refuse the submit with nothing
+ * queued. */
+static int ensure_worker(cf_pool *p, bool *started) {
+  *started = false;
   if (take_idle_token(p))
     return 0;
   if (atomic_load_explicit(&p->threads, memory_order_relaxed) >=
@@ -241,6 +252,7 @@ static int ensure_worker(cf_pool *p) {
     rc = ESHUTDOWN;
   } else if (atomic_load(&p->threads) < p->max_workers) {
     rc = start_worker(p);
+    *started = rc == 0;
     if (rc != 0 && atomic_load(&p->threads) > 0)
       rc = 0; /* degraded, but the live workers will run it */
   }
@@ -253,13 +265,18 @@ int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
   if (p == NULL || fn == NULL || !cf__deadline_valid(deadline) ||
       (mode != CF_SUBMIT_BLOCK && mode != CF_SUBMIT_TRY))
     return EINVAL;
-  int rc = ensure_worker(p);
+  bool started;
+  int rc = ensure_worker(p, &started);
   if (rc != 0)
     return rc;
   cf_item it = {.fn = fn, .arg = arg, .future = future};
   if (mode == CF_SUBMIT_TRY)
-    return cf_queue_offer(p->queue, &it);
-  return cf_queue_put(p->queue, &it, deadline);
+    rc = cf_queue_offer(p->queue, &it);
+  else
+    rc = cf_queue_put(p->queue, &it, deadline);
+  if (rc != 0 && started) /* the worker it was reserved for stays free */
+    atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+  return rc;
 }
 
 /* ------------------------------------------------------------ shutdown */

@@ -1,0 +1,172 @@
+// Shared behaviour of asCompleted and the many-futures wait.
+import Foundation
+import XCTest
+
+/// `n` tasks, task i blocked on gates[i] until opened.
+struct GatedTasks<P: PoolUnderTest> {
+  let gates: [Gate]
+  let futures: [P.Fut]
+  let started: Arrivals
+
+  init(_ pool: P, count: Int, failing: Set<Int> = []) throws {
+    let gates = (0..<count).map { _ in Gate() }
+    let started = Arrivals()
+    self.gates = gates
+    self.started = started
+    futures = try (0..<count).map { i in
+      try pool.submitTask {
+        started.arrive()
+        gates[i].pass()
+        if failing.contains(i) { throw Boom(id: i) }
+        return i
+      }
+    }
+  }
+
+  func openAll() { gates.forEach { $0.open() } }
+}
+
+enum CompletionBehaviour {
+  static func asCompletedYieldsInCompletionOrder<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 4)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 4)
+    XCTAssertTrue(tasks.started.waitFor(4))
+    let next = try P.completions(tasks.futures, timeout: .seconds(30))
+    for i in [2, 0, 3, 1] {
+      tasks.gates[i].open()
+      let future = try next()
+      XCTAssertTrue(future === tasks.futures[i], "expected task \(i)")
+    }
+    XCTAssertNil(try next())
+  }
+
+  static func asCompletedYieldsDoneFirstAndDuplicatesOnce<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let done = try pool.submitTask { 10 }
+    _ = try done.result(timeout: nil)
+    let tasks = try GatedTasks(pool, count: 1)
+    let next = try P.completions(
+      [tasks.futures[0], done, tasks.futures[0], done], timeout: nil)
+    XCTAssertTrue(try next() === done)
+    tasks.openAll()
+    XCTAssertTrue(try next() === tasks.futures[0])
+    XCTAssertNil(try next(), "each future once")
+    let empty = try P.completions([], timeout: .zero)
+    XCTAssertNil(try empty())
+  }
+
+  static func asCompletedTimeoutCountsUnfinished<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 4)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let done = try pool.submitTask { 1 }
+    _ = try done.result(timeout: nil)
+    let tasks = try GatedTasks(pool, count: 2)
+    let all = [done, tasks.futures[0], tasks.futures[1], tasks.futures[0]]
+    let next = try P.completions(all, timeout: .milliseconds(150))
+    XCTAssertTrue(try next() === done)
+    let begin = ContinuousClock.now
+    let error = thrownError { _ = try next() }
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
+    assertFuturesError(P.self, error ?? Boom(id: 0), code: "timedOut",
+                       messageContains: "2 (of 3) futures unfinished")
+    XCTAssertFalse(tasks.futures[0].isCancelled, "a timeout cancels nothing")
+    tasks.openAll()
+    let negative = thrownError { _ = try P.completions(all, timeout: .seconds(-2)) }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+  }
+
+  static func cancelledFutureIsDoneAtOnce<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 1)
+    XCTAssertTrue(tasks.started.waitFor(1))
+    let queued = try pool.submitTask { 5 }
+    XCTAssertTrue(queued.cancel())
+    // The worker has not popped it yet: still it counts as done, for both.
+    let next = try P.completions([tasks.futures[0], queued], timeout: .seconds(30))
+    XCTAssertTrue(try next() === queued)
+    let (done, notDone) = try P.waitFor(
+      [tasks.futures[0], queued], timeout: .seconds(30), returnWhen: .firstCompleted)
+    XCTAssertTrue(done.count == 1 && done[0] === queued)
+    XCTAssertTrue(notDone.count == 1 && notDone[0] === tasks.futures[0])
+    tasks.openAll()
+  }
+
+  static func waitAllCompleted<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 3)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 3)
+    let waiting = Arrivals()
+    let result = Recorder<(Int, Int)>()
+    let futures = tasks.futures + [tasks.futures[1]]
+    Thread.detachNewThread {
+      let (done, notDone) = try! P.waitFor(futures, timeout: nil, returnWhen: .allCompleted)
+      result.append((done.count, notDone.count))
+      waiting.arrive()
+    }
+    tasks.gates[0].open()
+    tasks.gates[1].open()
+    _ = try tasks.futures[1].result(timeout: nil)
+    XCTAssertEqual(waiting.value, 0, "returned before all completed")
+    tasks.gates[2].open()
+    XCTAssertTrue(waiting.waitFor(1))
+    XCTAssertEqual(result.all.first?.0, 3)
+    XCTAssertEqual(result.all.first?.1, 0)
+  }
+
+  static func waitFirstCompleted<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 3)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 3)
+    tasks.gates[1].open()
+    let (done, notDone) = try P.waitFor(
+      tasks.futures, timeout: .seconds(30), returnWhen: .firstCompleted)
+    XCTAssertTrue(done.count == 1 && done[0] === tasks.futures[1])
+    XCTAssertEqual(notDone.count, 2)
+    tasks.openAll()
+  }
+
+  static func waitFirstExceptionIgnoresCancellation<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 3, failing: [1])
+    XCTAssertTrue(tasks.started.waitFor(2))
+    XCTAssertTrue(tasks.futures[2].cancel(), "the third is still queued")
+    // A cancellation is not an exception: only the timeout ends this wait.
+    let begin = ContinuousClock.now
+    var (done, notDone) = try P.waitFor(
+      tasks.futures, timeout: .milliseconds(150), returnWhen: .firstException)
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(150))
+    XCTAssertTrue(done.count == 1 && done[0] === tasks.futures[2])
+    XCTAssertEqual(notDone.count, 2)
+    tasks.gates[1].open()
+    (done, notDone) = try P.waitFor(
+      tasks.futures, timeout: .seconds(30), returnWhen: .firstException)
+    XCTAssertTrue(done.contains { $0 === tasks.futures[1] })
+    XCTAssertTrue(notDone.count == 1 && notDone[0] === tasks.futures[0])
+    tasks.openAll()
+    // With no failure left to find, firstException waits for all.
+    (done, notDone) = try P.waitFor(
+      [tasks.futures[0]], timeout: .seconds(30), returnWhen: .firstException)
+    XCTAssertEqual(done.count, 1)
+    XCTAssertEqual(notDone.count, 0)
+  }
+
+  static func waitTimeoutReturnsNormally<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 2)
+    let (done, notDone) = try P.waitFor(
+      tasks.futures, timeout: .milliseconds(50), returnWhen: .allCompleted)
+    XCTAssertEqual(done.count, 0)
+    XCTAssertEqual(notDone.count, 2)
+    XCTAssertFalse(tasks.futures.contains { $0.isCancelled })
+    let negative = thrownError {
+      _ = try P.waitFor(tasks.futures, timeout: .seconds(-1), returnWhen: .allCompleted)
+    }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+    tasks.openAll()
+  }
+}
