@@ -131,9 +131,9 @@ static void set_thread_name(const cf_pool *p, unsigned index) {
 }
 
 /* Runs one item.  Returns true and fills *next if it found the next item
- * while checking for idleness. */
-static bool run_item(cf_pool *p, cf_item *it, cf_item *next) {
-  bool have_next = false;
+ * while checking for idleness; sets *counted_idle if it added a token. */
+static bool run_item(cf_pool *p, cf_item *it, cf_item *next,
+                     bool *counted_idle) {
   if (it->future == NULL) {
     it->fn(it->arg, CF_TASK_RUN);
   } else if (cf_future_set_running_or_notify_cancel(it->future) == 0) {
@@ -141,9 +141,11 @@ static bool run_item(cf_pool *p, cf_item *it, cf_item *next) {
     it->fn(it->arg, CF_TASK_RUN);
     cf__current_future = NULL;
     /* Count ourselves idle before publishing the result (see top). */
-    have_next = cf_queue_poll(p->queue, next) == 0;
-    if (!have_next)
+    bool have_next = cf_queue_poll(p->queue, next) == 0;
+    if (!have_next) {
       atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+      *counted_idle = true;
+    }
     cf_future_finish(it->future);
     it->fn(it->arg, CF_TASK_RELEASE);
     return have_next;
@@ -173,24 +175,25 @@ static void *worker_main(void *arg) {
   current_pool = p;
   cf_item it;
   bool have = false;
-  /* A new worker is reserved for the item of the submit that started it:
-   * it adds no idle token until it has run something, or that submit's
-   * next caller would take the token and find nobody free. */
-  bool reserved = true;
+  /* One idle token per idle period.  A new worker starts as if it had
+   * counted one: it is reserved for the item of the submit that started
+   * it, and a token now would send that submit's successor to a worker
+   * that is about to be busy. */
+  bool counted_idle = true;
   for (;;) {
     if (!have) {
       int rc = cf_queue_poll(p->queue, &it);
       if (rc == EAGAIN) {
-        if (!reserved)
+        if (!counted_idle)
           atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
         rc = cf_queue_take(p->queue, &it, NULL);
       }
-      reserved = false;
       if (rc != 0)
         break; /* closed and drained */
     }
+    counted_idle = false;
     cf_item next;
-    have = run_item(p, &it, &next);
+    have = run_item(p, &it, &next, &counted_idle);
     if (have)
       it = next;
   }

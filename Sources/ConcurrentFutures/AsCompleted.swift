@@ -40,7 +40,8 @@ public struct AsCompletedIterator<F: AnyFuture> {
   /// The next future to complete, or `nil` when every future was yielded.
   ///
   /// - Throws: ``FuturesError`` `.timedOut` once the timeout has passed
-  ///   with futures still unfinished (and on every later call).
+  ///   with futures still unfinished.  (A later call yields any future
+  ///   that finished meanwhile, and throws again while some remain.)
   @available(*, noasync, message: "blocks a thread while futures are running")
   public mutating func next() throws -> F? {
     try state.next()

@@ -120,7 +120,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   if the future was cancelled; ``FuturesError`` `.timedOut` when the
   ///   timeout passes first, `.invalidArgument` for a negative timeout,
   ///   `.deadlock` when called from inside this future's own task.
-  @available(*, noasync, message: "blocks a thread; await `value` instead")
+  @available(*, noasync, message: "blocks the calling thread")
   public func result(timeout: Duration? = nil) throws -> Value {
     try resultBefore(
       Deadline(timeout: timeout, what: "cannot wait for the result"),
@@ -134,7 +134,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// - Returns: the task's error, or `nil`.
   /// - Throws: `CancellationError` if the future was cancelled; a
   ///   ``FuturesError`` as for ``result(timeout:)``.
-  @available(*, noasync, message: "blocks a thread; await `value` instead")
+  @available(*, noasync, message: "blocks the calling thread")
   public func error(timeout: Duration? = nil) throws -> (any Error)? {
     let deadline = try Deadline(timeout: timeout, what: "cannot wait for the error")
     if case .failure(let error) = try outcomeBefore(deadline, timeout: timeout) {

@@ -141,13 +141,14 @@ public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
     do {
       outcome = try future.outcomeBefore(deadline, timeout: timeout)
     } catch let error as FuturesError where error.code == .timedOut {
+      let unfinished = pendingCount
       finished = true
       cancelRest()
       return .failure(
         FuturesError(
           .timedOut,
           "map timed out after \(Timeouts.describe(timeout)) with "
-            + "\(inFlight.count - head) tasks unfinished"))
+            + "\(unfinished) tasks unfinished"))
     } catch {
       outcome = .failure(error)  // cancelled
     }

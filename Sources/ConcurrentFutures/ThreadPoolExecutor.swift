@@ -38,6 +38,9 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
   }
   /// The default `queueCapacity`: 16,384.
   public static let defaultQueueCapacity = 16_384
+  /// The largest `queueCapacity` accepted: Int32.max, as Java's
+  /// `ArrayBlockingQueue`.  (The ring is allocated up front.)
+  public static let maxQueueCapacity = Int(Int32.max)
   /// The default `threadNamePrefix`: "cf-pool".
   public static let defaultThreadNamePrefix = "cf-pool"
 
@@ -65,6 +68,11 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
       throw FuturesError(
         .invalidArgument,
         "queueCapacity must be at least 1 (got \(queueCapacity))")
+    }
+    guard queueCapacity <= Self.maxQueueCapacity else {
+      throw FuturesError(
+        .invalidArgument,
+        "queueCapacity must be at most \(Self.maxQueueCapacity) (got \(queueCapacity))")
     }
     self.maxWorkers = workers
     self.queueCapacity = queueCapacity

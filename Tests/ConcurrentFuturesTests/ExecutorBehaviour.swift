@@ -78,6 +78,22 @@ enum ExecutorBehaviour {
     XCTAssertEqual(try futures.map { try $0.result(timeout: .zero) }, [0, 1, 2, 3])
   }
 
+  static func idleWorkerIsCountedOnce<P: PoolUnderTest>(_: P.Type) throws {
+    // After an idle period, n tasks that wait for each other still get n
+    // workers: an idle worker must not be counted twice.
+    let pool = try P.make(maxWorkers: 4)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    for round in 0..<scaled(20, minimum: 3) {
+      XCTAssertEqual(try pool.submitTask { round }.result(timeout: nil), round)
+      let tasks = try GatedTasks(pool, count: 4)
+      let allStarted = tasks.started.waitFor(4)
+      tasks.openAll()
+      XCTAssertTrue(allStarted, "\(P.implementationName) round \(round): 4 tasks, 4 workers, not all started")
+      _ = try tasks.futures.map { try $0.result(timeout: .seconds(30)) }
+      if !allStarted { break }
+    }
+  }
+
   static func cancelPendingCancelsExactlyTheUnstarted<P: PoolUnderTest>(_: P.Type) throws {
     let pool = try P.make(maxWorkers: 1)
     let gate = Gate()

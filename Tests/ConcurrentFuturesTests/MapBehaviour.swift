@@ -101,7 +101,8 @@ enum MapBehaviour {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements[0].get(), 0)
     if case .failure(let error) = elements[1] {
-      assertFuturesError(P.self, error, code: "timedOut")
+      assertFuturesError(P.self, error, code: "timedOut",
+                         messageContains: "with 4 tasks unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }

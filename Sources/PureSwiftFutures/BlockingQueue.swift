@@ -1,0 +1,115 @@
+/// A bounded first-in first-out queue that blocks: Java's
+/// `ArrayBlockingQueue`, cut down to what the pool needs.
+///
+/// A ring of `capacity` slots: the items are `items[takeIndex]`,
+/// `items[takeIndex + 1]`, … (wrapping), `count` of them, and
+/// `putIndex == (takeIndex + count) % capacity`.  One lock guards it all;
+/// `put` sleeps on `notFull` while the ring is full, `take` on `notEmpty`
+/// while it is empty, each in a `while` that re-checks.  Every enqueue
+/// signals one taker and every dequeue one putter, as Java's does.  A
+/// sleeper woken just as its deadline passes still re-checks and uses the
+/// room or the item it was woken for, so no wake-up is wasted.
+///
+/// `close()` replaces CPython's `None` sentinels: a flag and a broadcast.
+/// After it, puts fail and takes drain what is left, then return `nil`.
+/// Nothing is left behind in the ring, however often it is called.
+final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
+  // @unchecked Sendable: every stored var is read and written only while
+  // `lock` is held.
+
+  /// Why an item was not added.
+  enum Refusal: Error {
+    /// The queue was closed, before or during the wait.
+    case closed
+    /// The queue was full (`offer` only).
+    case full
+    /// The queue stayed full until the deadline (`put` only).
+    case timedOut
+  }
+
+  let capacity: Int
+  private let lock = Lock()
+  private let notEmpty = Condition()
+  private let notFull = Condition()
+  private var items: [Element?]
+  private var takeIndex = 0
+  private var putIndex = 0
+  private var count = 0
+  private var isClosed = false
+
+  /// `capacity` must be at least 1 (the executor checks it).
+  init(capacity: Int) {
+    precondition(capacity >= 1)
+    self.capacity = capacity
+    items = Array(repeating: nil, count: capacity)
+  }
+
+  /// Appends `item`, waiting while the queue is full until `deadline`.
+  /// Room that appears as the deadline passes is still used.
+  func put(_ item: Element, until deadline: Deadline) throws(Refusal) {
+    try lock.withLock { () throws(Refusal) in
+      while !isClosed && count == capacity {
+        if !notFull.wait(lock, until: deadline) { break }
+      }
+      if isClosed { throw .closed }
+      if count == capacity { throw .timedOut }
+      enqueue(item)
+    }
+  }
+
+  /// Appends `item` if there is room now.
+  func offer(_ item: Element) throws(Refusal) {
+    try lock.withLock { () throws(Refusal) in
+      if isClosed { throw .closed }
+      if count == capacity { throw .full }
+      enqueue(item)
+    }
+  }
+
+  /// Removes the oldest item, waiting while the queue is empty.
+  ///
+  /// - Returns: the item, or `nil` once the queue is closed and empty.
+  func take() -> Element? {
+    lock.withLock {
+      while !isClosed && count == 0 {
+        _ = notEmpty.wait(lock)
+      }
+      return count > 0 ? dequeue() : nil
+    }
+  }
+
+  /// Removes the oldest item if there is one now; never waits.
+  func poll() -> Element? {
+    lock.withLock { count > 0 ? dequeue() : nil }
+  }
+
+  /// Refuses every later put, wakes every sleeper.  Idempotent.
+  func close() {
+    lock.withLock {
+      guard !isClosed else { return }
+      isClosed = true
+      notEmpty.broadcast()
+      notFull.broadcast()
+    }
+  }
+
+  /// Items in the queue now.
+  var size: Int { lock.withLock { count } }
+
+  // Called with the lock held and count < capacity.
+  private func enqueue(_ item: Element) {
+    items[putIndex] = item
+    putIndex = putIndex + 1 == capacity ? 0 : putIndex + 1
+    count += 1
+    notEmpty.signal()
+  }
+
+  // Called with the lock held and count > 0.
+  private func dequeue() -> Element {
+    let item = items[takeIndex].take()!
+    takeIndex = takeIndex + 1 == capacity ? 0 : takeIndex + 1
+    count -= 1
+    notFull.signal()
+    return item
+  }
+}

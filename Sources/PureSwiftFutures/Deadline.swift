@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An absolute time on CLOCK_MONOTONIC, or none.  Computed once, at the
+/// start of the call that was given the timeout, so that a call made of
+/// several waits (a submit that blocks twice, an `asCompleted` loop) is
+/// bounded as a whole.
+struct Deadline: Sendable {
+  /// The moment as `pthread_cond_timedwait` wants it; `nil` means never.
+  let time: timespec?
+
+  /// No deadline: wait as long as it takes.
+  static let none = Deadline(time: nil)
+
+  private init(time: timespec?) { self.time = time }
+
+  /// `nil` waits forever; zero polls (the deadline is already now);
+  /// negative throws ``FuturesError`` `.invalidArgument`, with `what` (the
+  /// name of the call) leading the message.  A timeout too large to add
+  /// saturates to the far future.
+  init(timeout: Duration?, what: @autoclosure () -> String) throws {
+    guard let timeout else {
+      self = .none
+      return
+    }
+    let nanos = try Timeouts.nanoseconds(timeout, what: what())
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    let nowNanos = Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    let (sum, overflow) = nowNanos.addingReportingOverflow(nanos)
+    let at = overflow ? Int64.max : sum
+    self.init(
+      time: timespec(
+        tv_sec: Int(at / 1_000_000_000), tv_nsec: Int(at % 1_000_000_000)))
+  }
+}

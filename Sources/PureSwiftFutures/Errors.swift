@@ -1,0 +1,78 @@
+/// An error from PureSwiftFutures itself (the tasks' own errors are
+/// rethrown as they are, and a cancelled future throws `CancellationError`).
+///
+/// Match on ``code``; ``message`` says what was wrong in words:
+///
+/// ```swift
+/// do {
+///   _ = try future.result(timeout: .seconds(1))
+/// } catch let error as FuturesError where error.code == .timedOut {
+///   print(error)  // "timed out after 1.0 seconds waiting for a result"
+/// }
+/// ```
+public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// What kind of failure this is.  An extensible set of values rather than
+  /// a frozen enum, so new codes can be added without breaking `switch`es.
+  public struct Code: Hashable, Sendable, CustomStringConvertible {
+    private let name: String
+    private init(_ name: String) { self.name = name }
+
+    /// A parameter was out of range: zero workers, a negative timeout, …
+    public static let invalidArgument = Code("invalidArgument")
+    /// The executor was shut down before the task was accepted.
+    public static let shutDown = Code("shutDown")
+    /// A timeout passed before the awaited thing happened.
+    public static let timedOut = Code("timedOut")
+    /// The queue was full and the submit was asked not to wait.
+    public static let queueFull = Code("queueFull")
+    /// The wait could never end: a task waiting for its own future.
+    public static let deadlock = Code("deadlock")
+    /// Memory or threads could not be had.
+    public static let resourceExhausted = Code("resourceExhausted")
+
+    public var description: String { name }
+  }
+
+  /// The kind of failure.
+  public let code: Code
+  /// What went wrong, for people.
+  public let message: String
+
+  /// Creates an error with a code and a message.
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { message }
+}
+
+/// Turning `Duration?` timeouts into nanoseconds, with the checks every
+/// public entry point shares.  The messages match ConcurrentFutures' word
+/// for word: the behaviour suite compares them.
+enum Timeouts {
+  /// Nanoseconds in `timeout`, saturating at Int64.max; throws for a
+  /// negative one, naming the call (`what`) in the message.
+  static func nanoseconds(_ timeout: Duration, what: @autoclosure () -> String)
+    throws -> Int64
+  {
+    guard timeout >= .zero else {
+      throw FuturesError(
+        .invalidArgument,
+        "\(what()): the timeout must not be negative (got \(timeout))")
+    }
+    let (seconds, attoseconds) = timeout.components
+    let (whole, overflow) = seconds.multipliedReportingOverflow(
+      by: 1_000_000_000)
+    if overflow { return .max }
+    let (sum, overflow2) = whole.addingReportingOverflow(
+      attoseconds / 1_000_000_000)
+    return overflow2 ? .max : sum
+  }
+
+  /// How a timeout reads in a message: "1.0 seconds", or "no timeout".
+  static func describe(_ timeout: Duration?) -> String {
+    guard let timeout else { return "no timeout" }
+    return "\(timeout)"
+  }
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A pool of threads for blocking work — Python's
+/// `concurrent.futures.ThreadPoolExecutor`, written in Swift alone.
+///
+/// ```swift
+/// let pool = try ThreadPoolExecutor(maxWorkers: 16)
+/// let futures = try ids.map { id in try pool.submit { try client.get(id) } }
+/// for future in futures { print(try future.result(timeout: .seconds(2))) }
+/// pool.shutdown()
+/// ```
+///
+/// Threads start lazily, one per submit while no worker is idle, up to
+/// `maxWorkers`, and are named `threadNamePrefix-N`.  The queue is bounded:
+/// a submit on a full queue blocks until there is room.  A pool that is
+/// dropped without ``shutdown(wait:cancelPendingFutures:)`` shuts itself
+/// down without blocking: queued tasks still run, then the workers exit.
+/// (When the whole process exits, its threads end with it.)
+public final class ThreadPoolExecutor: Sendable {
+  /// The most threads this pool runs.
+  public let maxWorkers: Int
+  /// How many tasks may wait in the queue.
+  public let queueCapacity: Int
+  /// Worker threads are named `threadNamePrefix-N` (cut to fit Linux's
+  /// 15 characters).
+  public let threadNamePrefix: String
+
+  // The queue and the threads.  Workers hold it too, never the executor,
+  // so dropping the executor runs its deinit while tasks are still going.
+  let pool: WorkerPool
+
+  /// The default `maxWorkers`: min(32, cores + 4), as in CPython 3.8+.
+  public static var defaultMaxWorkers: Int {
+    min(32, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) + 4)
+  }
+  /// The default `queueCapacity`: 16,384.
+  public static let defaultQueueCapacity = 16_384
+  /// The largest `queueCapacity` accepted: Int32.max, as Java's
+  /// `ArrayBlockingQueue`.  (The ring is allocated up front.)
+  public static let maxQueueCapacity = Int(Int32.max)
+  /// The default `threadNamePrefix`: "cf-pool".
+  public static let defaultThreadNamePrefix = "cf-pool"
+
+  /// Creates a pool.  No thread starts until the first submit.
+  ///
+  /// - Parameters:
+  ///   - maxWorkers: the most threads to run; `nil` means
+  ///     ``defaultMaxWorkers``.
+  ///   - queueCapacity: how many tasks may wait; a submit on a full queue
+  ///     blocks.
+  ///   - threadNamePrefix: worker names are `prefix-N`, N from 1.
+  /// - Throws: ``FuturesError`` `.invalidArgument` when `maxWorkers` or
+  ///   `queueCapacity` is less than 1.
+  public init(
+    maxWorkers: Int? = nil,
+    queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
+    threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix
+  ) throws {
+    let workers = maxWorkers ?? Self.defaultMaxWorkers
+    guard workers >= 1 else {
+      throw FuturesError(
+        .invalidArgument, "maxWorkers must be at least 1 (got \(workers))")
+    }
+    guard queueCapacity >= 1 else {
+      throw FuturesError(
+        .invalidArgument,
+        "queueCapacity must be at least 1 (got \(queueCapacity))")
+    }
+    guard queueCapacity <= Self.maxQueueCapacity else {
+      throw FuturesError(
+        .invalidArgument,
+        "queueCapacity must be at most \(Self.maxQueueCapacity) (got \(queueCapacity))")
+    }
+    self.maxWorkers = workers
+    self.queueCapacity = queueCapacity
+    self.threadNamePrefix = threadNamePrefix
+    self.pool = WorkerPool(
+      maxWorkers: workers, queueCapacity: queueCapacity,
+      threadNamePrefix: threadNamePrefix)
+  }
+
+  // Never blocks: queued tasks still run, and each worker ends once the
+  // queue is drained; nobody will join them now, so they are detached.
+  deinit {
+    pool.shutdown(wait: false, cancelPending: false)
+    pool.detachThreads()
+  }
+
+  /// Schedules `body` to run on a worker and returns its future.
+  ///
+  /// Blocks while the queue is full.
+  ///
+  /// - Parameter body: the task; its return value or thrown error becomes
+  ///   the future's outcome.
+  /// - Returns: the task's future.
+  /// - Throws: ``FuturesError`` `.shutDown` after (or during a blocked
+  ///   submit, at) shutdown; `.resourceExhausted` when no worker thread
+  ///   exists and none can be started.
+  @available(*, noasync, message: "may block while the queue is full")
+  public func submit<Value: Sendable>(
+    _ body: @escaping @Sendable () throws -> Value
+  ) throws -> Future<Value> {
+    let future = Future(body)
+    try pool.submit(future, whenFull: .block(.none))
+    return future
+  }
+
+  /// Like ``submit(_:)``, but waits at most `timeout` for room in a full
+  /// queue.
+  ///
+  /// - Throws: ``FuturesError`` `.timedOut` if the queue stayed full, and
+  ///   the errors of ``submit(_:)``.
+  @available(*, noasync, message: "may block while the queue is full")
+  public func submit<Value: Sendable>(
+    timeout: Duration?, _ body: @escaping @Sendable () throws -> Value
+  ) throws -> Future<Value> {
+    let deadline = try Deadline(timeout: timeout, what: "cannot submit")
+    let future = Future(body)
+    try pool.submit(future, whenFull: .block(deadline))
+    return future
+  }
+
+  /// Like ``submit(_:)``, but never blocks: a full queue throws.
+  ///
+  /// - Throws: ``FuturesError`` `.queueFull` when the queue is full, and
+  ///   the errors of ``submit(_:)``.
+  public func trySubmit<Value: Sendable>(
+    _ body: @escaping @Sendable () throws -> Value
+  ) throws -> Future<Value> {
+    let future = Future(body)
+    try pool.submit(future, whenFull: .reject)
+    return future
+  }
+
+  /// Stops accepting tasks.  Safe to call more than once and from inside a
+  /// task.
+  ///
+  /// - Parameters:
+  ///   - wait: wait for queued and running tasks to finish and every worker
+  ///     thread to exit.  From inside one of this pool's own tasks or
+  ///     callbacks it returns without waiting (a thread cannot join itself);
+  ///     the pool still ends once the other work is done.
+  ///   - cancelPendingFutures: cancel every task that has not started;
+  ///     their futures report cancelled and their callbacks run on this
+  ///     thread.  Running tasks are not interrupted.
+  public func shutdown(wait: Bool = true, cancelPendingFutures: Bool = false) {
+    pool.shutdown(wait: wait, cancelPending: cancelPendingFutures)
+  }
+
+  /// Worker threads alive now.
+  public var threadCount: Int { pool.threadCount }
+
+  /// Tasks queued and not yet taken by a worker.
+  public var queuedTaskCount: Int { pool.queue.size }
+}
+
+/// Runs `body` with a new pool and shuts it down (waiting for its work)
+/// when `body` returns or throws — Python's `with ThreadPoolExecutor() as
+/// pool:`.
+///
+/// ```swift
+/// let total = try withThreadPoolExecutor(maxWorkers: 8) { pool in
+///   try pool.map(files) { try size(of: $0) }.reduce(0, +)
+/// }
+/// ```
+///
+/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
+/// - Returns: what `body` returns.
+/// - Throws: what the initializer or `body` throws.
+@available(*, noasync, message: "blocks while the pool's work finishes")
+public func withThreadPoolExecutor<Result>(
+  maxWorkers: Int? = nil,
+  queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
+  threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix,
+  _ body: (ThreadPoolExecutor) throws -> Result
+) throws -> Result {
+  let pool = try ThreadPoolExecutor(
+    maxWorkers: maxWorkers, queueCapacity: queueCapacity,
+    threadNamePrefix: threadNamePrefix)
+  defer { pool.shutdown(wait: true) }
+  return try body(pool)
+}

@@ -1,0 +1,54 @@
+/// When ``wait(_:timeout:returnWhen:)`` returns.
+public enum ReturnCondition: Sendable, Hashable {
+  /// As soon as any future is done (finished or cancelled).
+  case firstCompleted
+  /// As soon as any task has thrown; with no failure, like `allCompleted`.
+  /// A cancellation is not an exception here.
+  case firstException
+  /// When every future is done.
+  case allCompleted
+}
+
+/// Waits for futures — Python's `concurrent.futures.wait`.
+///
+/// ```swift
+/// let (done, notDone) = try wait(futures, timeout: .seconds(1),
+///                                returnWhen: .firstCompleted)
+/// ```
+///
+/// A cancelled future counts as done the moment it is cancelled.  Each
+/// future appears once in the result, in the order first given.
+///
+/// - Parameters:
+///   - futures: the futures; they may come from different executors.
+///   - timeout: the longest to wait; `nil` waits forever.  When it passes
+///     the call returns normally (nothing is cancelled).
+///   - returnWhen: the condition to wait for.
+/// - Returns: the futures done when the call returned, and the others.
+/// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
+@available(*, noasync, message: "blocks a thread while futures are running")
+public func wait<F: AnyFuture>(
+  _ futures: some Sequence<F>,
+  timeout: Duration? = nil,
+  returnWhen: ReturnCondition = .allCompleted
+) throws -> (done: [F], notDone: [F]) {
+  let deadline = try Deadline(timeout: timeout, what: "wait")
+  let all = distinct(futures)
+  let waiter = Waiter(watching: all)
+  defer { waiter.stopWatching(all) }
+  // Take completions until the condition holds, the deadline passes, or
+  // every future is done.
+  waiting: while case .ready(let index) = waiter.next(deadline) {
+    switch returnWhen {
+    case .firstCompleted: break waiting
+    case .firstException where all[index].hasFailed: break waiting
+    case .firstException, .allCompleted: continue
+    }
+  }
+  var done: [F] = []
+  var notDone: [F] = []
+  for future in all {
+    if future.isDone { done.append(future) } else { notDone.append(future) }
+  }
+  return (done, notDone)
+}

@@ -1,0 +1,242 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The part of a ``ThreadPoolExecutor`` its threads share: the queue of
+/// futures, the worker threads, the idle count.  The executor owns one and
+/// every live worker holds it too, so an executor dropped while its tasks
+/// run does not pull the queue from under them (CPython's workers hold a
+/// weak reference to the executor for the same reason).
+///
+/// Spawning (CPython's idle semaphore, as fixed in 3.8): each submit takes
+/// an idle token if there is one and starts nothing; otherwise it starts a
+/// thread if fewer than `maxWorkers` live.  A worker adds a token after
+/// every item it takes from the queue, and, for an item it ran, *before*
+/// it publishes the result, so a submit made right after `result()`
+/// returns finds the token and reuses the worker: a sequential
+/// submit-then-result loop never runs more than one thread.  Tokens are
+/// hints: a wrong one costs a thread start or a short delay, never a lost
+/// task, because a task is queued only while a worker exists, and workers
+/// leave only a closed, drained queue.
+///
+/// Threads: `unclaimed` lists the threads that nobody has joined or
+/// detached yet.  A joiner (``shutdown(wait:cancelPending:)`` from outside
+/// the pool) removes one at a time and joins it; ``detachThreads()``
+/// (when the executor is dropped) detaches the rest.  `joinLock`
+/// serialises joiners, so a second `shutdown(wait: true)` returns only
+/// after every worker was joined.  A worker never joins.
+///
+/// Locks: `lock` guards the vars below it and is never held while user
+/// code runs.  `joinLock` is held only around `pthread_join`, is never
+/// taken by a worker, and is taken before `lock`, never after.
+final class WorkerPool: @unchecked Sendable {
+  // @unchecked Sendable: `queue` is Sendable itself, the lets never
+  // change, and every var is read and written only while `lock` is held.
+
+  /// How a submit behaves when the queue is full.
+  enum WhenFull {
+    /// Wait for room until the deadline.
+    case block(Deadline)
+    /// Throw at once.
+    case reject
+  }
+
+  let queue: BlockingQueue<AnyFuture>
+  let maxWorkers: Int
+  let threadNamePrefix: String
+  private let lock = Lock()
+  private let joinLock = Lock()
+  private var unclaimed: [pthread_t] = []
+  private var liveThreads = 0
+  private var startedThreads = 0
+  private var idleTokens = 0
+  private var isShutDown = false
+
+  init(maxWorkers: Int, queueCapacity: Int, threadNamePrefix: String) {
+    queue = BlockingQueue(capacity: queueCapacity)
+    self.maxWorkers = maxWorkers
+    self.threadNamePrefix = threadNamePrefix
+  }
+
+  /// Worker threads alive now.
+  var threadCount: Int { lock.withLock { liveThreads } }
+
+  // MARK: Submitting
+
+  /// Queues `future`, starting a worker first if none is idle.
+  func submit(_ future: AnyFuture, whenFull: WhenFull) throws {
+    try ensureWorker()
+    do {
+      switch whenFull {
+      case .block(let deadline): try queue.put(future, until: deadline)
+      case .reject: try queue.offer(future)
+      }
+    } catch .closed {
+      throw FuturesError(
+        .shutDown, "cannot submit: the executor has been shut down")
+    } catch .full {
+      throw FuturesError(.queueFull, "cannot submit: the queue is full")
+    } catch .timedOut {
+      throw FuturesError(
+        .timedOut, "cannot submit: the queue stayed full until the deadline")
+    }
+  }
+
+  /// Makes sure a worker will take the next item: takes an idle token, or
+  /// starts a thread while fewer than `maxWorkers` live.
+  ///
+  /// - Throws: ``FuturesError`` `.shutDown`; `.resourceExhausted` when no
+  ///   worker lives and none could be started (with live workers, a failed
+  ///   start is not an error: they will run the task).
+  private func ensureWorker() throws {
+    try lock.withLock {
+      guard !isShutDown else {
+        throw FuturesError(
+          .shutDown, "cannot submit: the executor has been shut down")
+      }
+      if idleTokens > 0 {
+        idleTokens -= 1
+        return
+      }
+      guard liveThreads < maxWorkers else { return }
+      if !startThread() && liveThreads == 0 {
+        throw FuturesError(
+          .resourceExhausted,
+          "cannot submit: no worker thread could be started")
+      }
+    }
+  }
+
+  /// Starts worker number `startedThreads + 1`.  Called with `lock` held.
+  ///
+  /// - Returns: `false` if the system refused a thread.
+  private func startThread() -> Bool {
+    let start = WorkerStart(pool: self, number: startedThreads + 1)
+    let argument = Unmanaged.passRetained(start).toOpaque()
+    var thread = pthread_t()
+    guard pthread_create(&thread, nil, workerMain, argument) == 0 else {
+      Unmanaged<WorkerStart>.fromOpaque(argument).release()
+      return false
+    }
+    startedThreads += 1
+    liveThreads += 1
+    unclaimed.append(thread)
+    return true
+  }
+
+  // MARK: Workers
+
+  /// A worker thread's whole life: take, run, repeat, until the queue is
+  /// closed and drained.
+  fileprivate func work(number: Int) {
+    nameThisThread(number: number)
+    CurrentThread.setPool(self)
+    while let future = queue.take() {
+      run(future)
+    }
+    CurrentThread.setPool(nil)
+    lock.withLock { liveThreads -= 1 }
+  }
+
+  private func run(_ future: AnyFuture) {
+    guard future.setRunningOrNotifyCancel() else {
+      future.dropBody()  // it was cancelled while queued: skip it
+      markIdle()
+      return
+    }
+    CurrentThread.setFuture(future)
+    future.runBody()
+    CurrentThread.setFuture(nil)
+    markIdle()  // before the result is out: see the top of this file
+    future.finish()
+  }
+
+  private func markIdle() { lock.withLock { idleTokens += 1 } }
+
+  /// Names the calling thread `prefix-N`, the prefix cut (at a character
+  /// boundary) so the name fits Linux's 15 bytes.
+  private func nameThisThread(number: Int) {
+    let suffix = "-\(number)"
+    let room = max(0, 15 - suffix.utf8.count)
+    var name = ""
+    for scalar in threadNamePrefix.unicodeScalars {
+      guard name.utf8.count + String(scalar).utf8.count <= room else { break }
+      name.unicodeScalars.append(scalar)
+    }
+    _ = setThreadName?(pthread_self(), name + suffix)
+  }
+
+  // MARK: Shutting down
+
+  /// Refuses later submits (and wakes blocked ones with the shut-down
+  /// error), optionally cancels what has not started, and joins the
+  /// workers when asked — unless called from one of them.  Idempotent.
+  func shutdown(wait: Bool, cancelPending: Bool) {
+    lock.withLock { isShutDown = true }
+    queue.close()
+    if cancelPending {
+      while let future = queue.poll() {
+        future.cancel()  // its callbacks run here
+        _ = future.setRunningOrNotifyCancel()  // we skip it, once
+        future.dropBody()
+      }
+    }
+    if wait && !CurrentThread.isWorker(of: self) {
+      joinThreads()
+    }
+  }
+
+  private func joinThreads() {
+    joinLock.withLock {
+      while let thread = lock.withLock({ unclaimed.popLast() }) {
+        let rc = pthread_join(thread, nil)
+        precondition(rc == 0, "PureSwiftFutures bug: pthread_join gave \(rc)")
+      }
+    }
+  }
+
+  /// Lets every thread nobody has joined end on its own (the executor was
+  /// dropped: nobody will join them).  Call after `shutdown`.
+  func detachThreads() {
+    lock.withLock {
+      for thread in unclaimed { pthread_detach(thread) }
+      unclaimed.removeAll()
+    }
+  }
+}
+
+/// What a new thread is handed: its pool and its number.
+private final class WorkerStart {
+  let pool: WorkerPool
+  let number: Int
+
+  init(pool: WorkerPool, number: Int) {
+    self.pool = pool
+    self.number = number
+  }
+}
+
+/// The entry point of every worker thread.  `argument` is a retained
+/// `WorkerStart`, released here.
+private func workerMain(_ argument: UnsafeMutableRawPointer?)
+  -> UnsafeMutableRawPointer?
+{
+  let start = Unmanaged<WorkerStart>.fromOpaque(argument!).takeRetainedValue()
+  start.pool.work(number: start.number)
+  return nil
+}
+
+/// `pthread_setname_np`, looked up at run time: Swift's Glibc module is
+/// built without `_GNU_SOURCE`, which hides its declaration, and a C
+/// target (the other way to reach it) is what this module does without.
+/// `nil` if the C library has none; the threads then go unnamed.
+private let setThreadName: SetThreadName? = {
+  guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "pthread_setname_np") else {
+    return nil
+  }
+  return unsafeBitCast(symbol, to: SetThreadName.self)
+}()
+
+private typealias SetThreadName = @convention(c) (
+  pthread_t, UnsafePointer<CChar>
+) -> Int32

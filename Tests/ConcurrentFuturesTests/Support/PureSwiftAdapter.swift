@@ -1,0 +1,84 @@
+// Adapter: PureSwiftFutures (the Swift-only twin) behind the test protocols.
+// This file imports only that module, so its names are unqualified here —
+// which also shows `wait(_:timeout:returnWhen:)` living beside Glibc's
+// `wait(_:)` (Foundation re-exports Glibc).
+import PureSwiftFutures
+import Foundation
+
+typealias PureSwift = PureSwiftFutures.ThreadPoolExecutor
+
+extension PureSwiftFutures.Future: FutureUnderTest where Value == Int {
+  func addCallback(_ callback: @escaping @Sendable (Future<Int>) throws -> Void) {
+    addDoneCallback(callback)
+  }
+}
+
+extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
+  static var implementationName: String { "PureSwiftFutures" }
+
+  static func make(maxWorkers: Int?, queueCapacity: Int?, prefix: String?)
+    throws -> Self
+  {
+    try Self(
+      maxWorkers: maxWorkers,
+      queueCapacity: queueCapacity ?? defaultQueueCapacity,
+      threadNamePrefix: prefix ?? defaultThreadNamePrefix)
+  }
+
+  func submitTask(_ body: @escaping @Sendable () throws -> Int) throws
+    -> Future<Int>
+  { try submit(body) }
+
+  func submitTask(
+    timeout: Duration?, _ body: @escaping @Sendable () throws -> Int
+  ) throws -> Future<Int> { try submit(timeout: timeout, body) }
+
+  func trySubmitTask(_ body: @escaping @Sendable () throws -> Int) throws
+    -> Future<Int>
+  { try trySubmit(body) }
+
+  func shutdownPool(wait: Bool, cancelPending: Bool) {
+    shutdown(wait: wait, cancelPendingFutures: cancelPending)
+  }
+
+  var workerThreads: Int { threadCount }
+  var queuedTasks: Int { queuedTaskCount }
+
+  func mapAll(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> [Int] {
+    try map(inputs, timeout: timeout, lookAhead: lookAhead, body)
+  }
+
+  func mapLazily(
+    _ inputs: some Sequence<Int>, timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> MapResults<Int> {
+    try lazyMap(inputs, timeout: timeout, lookAhead: lookAhead, body)
+  }
+
+  static func completions(_ futures: [Future<Int>], timeout: Duration?) throws
+    -> () throws -> Future<Int>?
+  {
+    var iterator = try asCompleted(futures, timeout: timeout)
+    return { try iterator.next() }
+  }
+
+  static func waitFor(
+    _ futures: [Future<Int>], timeout: Duration?, returnWhen: WaitCondition
+  ) throws -> (done: [Future<Int>], notDone: [Future<Int>]) {
+    let condition: ReturnCondition =
+      switch returnWhen {
+      case .firstCompleted: .firstCompleted
+      case .firstException: .firstException
+      case .allCompleted: .allCompleted
+      }
+    return try wait(futures, timeout: timeout, returnWhen: condition)
+  }
+
+  static func futuresError(_ error: any Error) -> (code: String, message: String)? {
+    guard let error = error as? FuturesError else { return nil }
+    return ("\(error.code)", error.message)
+  }
+}
