@@ -10,17 +10,24 @@
  *   LOCKED    a spin lock bit guarding `listeners` (and each node's
  *             `linked`).  Held for a few instructions, never while user
  *             code runs; nothing else is locked while it is held.
+ *   CALLING   the completer is still running listeners.  Set by the same
+ *             CAS that makes the future done, cleared (under LOCKED) when
+ *             the list is empty.
  *
  * State changes are CAS loops on the whole word that keep the flag bits, so
  * they never wait for the lock bit.  Ordering: transitions are acq_rel and
  * state reads acquire, so whatever the worker wrote before finish (the
  * outcome) is visible to anyone who sees FINISHED.
  *
- * Listener protocol, exactly once: a completer first moves the state to
- * done, then takes the lock bit and detaches the whole list; an adder
- * takes the lock bit, and links its node only if the state is not done,
- * else calls it at once.  Either the completer's detach finds the node or
- * the adder sees done: never both, never neither.
+ * Listener protocol, exactly once and in the order added: the completer
+ * pops listeners one at a time (under LOCKED) and calls each with the bit
+ * released, until the list is empty, then clears CALLING.  An adder takes
+ * LOCKED and links its node unless the future is done and CALLING is
+ * clear — then no completer will look again, and it calls the node itself.
+ * So a listener added while earlier ones still run (even from inside one
+ * of them) runs after them, on the completer's thread; and a node not yet
+ * popped can still be unlinked (a waiter destroyed from inside a callback
+ * of a future it watches does not wait for itself).
  *
  * A completion with no sleeper and no listener makes no syscall.
  */
@@ -28,6 +35,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <bsd/sys/time.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/syscall.h>
@@ -36,9 +44,16 @@
 #define STATE_MASK 0x7u
 #define WAITING 0x8u
 #define LOCKED 0x10u
+#define CALLING 0x20u
 
 struct cf_future {
   _Atomic uint32_t word;
+  /* References: the creator's (dropped by cf_future_destroy), one per pool
+   * item carrying the future (dropped after the worker's last touch) and
+   * one per waiter registration.  A waiter may see FINISHED and destroy
+   * the future while the worker is still inside finish (waking sleepers,
+   * running listeners): the worker's reference keeps the memory alive. */
+  _Atomic uint32_t refs;
   struct cf__listener_list listeners; /* guarded by LOCKED */
 };
 
@@ -56,13 +71,18 @@ int cf_future_create(cf_future **out) {
   if (f == NULL)
     return ENOMEM;
   atomic_init(&f->word, CF_PENDING);
+  atomic_init(&f->refs, 1);
   TAILQ_INIT(&f->listeners);
   *out = f;
   return 0;
 }
 
-void cf_future_destroy(cf_future *f) {
-  if (f == NULL)
+void cf__future_retain(cf_future *f) {
+  atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+}
+
+void cf__future_release(cf_future *f) {
+  if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
     return;
   struct cf__listener *node, *next;
   TAILQ_FOREACH_SAFE(node, &f->listeners, link, next) {
@@ -70,6 +90,11 @@ void cf_future_destroy(cf_future *f) {
       free(node);
   }
   free(f);
+}
+
+void cf_future_destroy(cf_future *f) {
+  if (f != NULL)
+    cf__future_release(f);
 }
 
 cf_state cf_future_state(const cf_future *f) {
@@ -133,25 +158,23 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
                  abs_deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
-/* The future just became done: wake sleepers, then run the listeners, in
- * the order added, outside the lock bit. */
+/* The future just became done (with CALLING set): wake sleepers, then run
+ * the listeners, oldest first, each outside the lock bit. */
 static void completed(cf_future *f, uint32_t old) {
   if (old & WAITING)
     futex(&f->word, FUTEX_WAKE, INT_MAX, NULL);
-
-  struct cf__listener_list ready = TAILQ_HEAD_INITIALIZER(ready);
-  lock_listeners(f);
-  struct cf__listener *node;
-  TAILQ_FOREACH(node, &f->listeners, link) node->linked = false;
-  TAILQ_CONCAT(&ready, &f->listeners, link);
-  unlock_listeners(f);
-
-  struct cf__listener *next;
-  /* Read `next` before the call: a waiter may free its node once its fn
-   * has run. */
-  for (node = TAILQ_FIRST(&ready); node != NULL; node = next) {
-    next = TAILQ_NEXT(node, link);
-    bool heap = node->heap;
+  for (;;) {
+    lock_listeners(f);
+    struct cf__listener *node = TAILQ_FIRST(&f->listeners);
+    if (node == NULL) {
+      atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_relaxed);
+      unlock_listeners(f);
+      return;
+    }
+    TAILQ_REMOVE(&f->listeners, node, link);
+    node->linked = false;
+    unlock_listeners(f);
+    bool heap = node->heap; /* a waiter may free its node once fn ran */
     node->fn(node->arg, f);
     if (heap)
       free(node);
@@ -160,7 +183,7 @@ static void completed(cf_future *f, uint32_t old) {
 
 bool cf_future_cancel(cf_future *f) {
   uint32_t old;
-  if (transition(f, CF_PENDING, CF_CANCELLED, &old)) {
+  if (transition(f, CF_PENDING, CF_CANCELLED | CALLING, &old)) {
     completed(f, old);
     return true;
   }
@@ -179,11 +202,26 @@ int cf_future_set_running_or_notify_cancel(cf_future *f) {
 
 int cf_future_finish(cf_future *f) {
   uint32_t old;
-  if (!transition(f, CF_RUNNING, CF_FINISHED, &old))
+  if (!transition(f, CF_RUNNING, CF_FINISHED | CALLING, &old))
     return EINVAL;
   completed(f, old);
   return 0;
 }
+
+static bool future_done(const void *ctx) {
+  return cf_future_is_done(ctx);
+}
+
+static bool deadline_passed(const struct timespec *deadline) {
+  if (deadline == NULL)
+    return false;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return !timespeccmp(&now, deadline, <);
+}
+
+/* Each thread learns how long spinning pays for its own waits. */
+static _Thread_local _Atomic int64_t wait_spin_budget = 20000;
 
 int cf_future_wait(cf_future *f, const struct timespec *deadline) {
   if (f == NULL || !cf__deadline_valid(deadline))
@@ -193,6 +231,12 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
     return 0;
   if (cf__current_future == f)
     return EDEADLK;
+  /* Spin before parking, unless the deadline has passed (a poll). */
+  if (!deadline_passed(deadline)) {
+    if (cf__spin_until(future_done, f, &wait_spin_budget))
+      return 0;
+    w = atomic_load_explicit(&f->word, memory_order_acquire);
+  }
   for (;;) {
     if (state_is_done(w & STATE_MASK))
       return 0;
@@ -219,7 +263,7 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
 bool cf__future_add_listener(cf_future *f, struct cf__listener *node) {
   lock_listeners(f);
   uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
-  if (state_is_done(w & STATE_MASK)) {
+  if (state_is_done(w & STATE_MASK) && (w & CALLING) == 0) {
     unlock_listeners(f);
     node->linked = false;
     node->fn(node->arg, f);
@@ -245,8 +289,9 @@ bool cf__future_remove_listener(cf_future *f, struct cf__listener *node) {
 int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {
   if (f == NULL || fn == NULL)
     return EINVAL;
-  if (cf_future_is_done(f)) {
-    fn(arg, f);
+  uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
+  if (state_is_done(w & STATE_MASK) && (w & CALLING) == 0) {
+    fn(arg, f); /* fast path: no node, no lock */
     return 0;
   }
   struct cf__listener *node = cf__malloc(sizeof *node);

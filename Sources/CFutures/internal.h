@@ -34,6 +34,10 @@ bool cf__future_add_listener(cf_future *future, struct cf__listener *node);
  * it (its fn has run or is about to run). */
 bool cf__future_remove_listener(cf_future *future, struct cf__listener *node);
 
+/* Reference counting of futures (see struct cf_future). */
+void cf__future_retain(cf_future *future);
+void cf__future_release(cf_future *future);
+
 /* The future the calling thread is running as a task, or NULL. */
 extern _Thread_local cf_future *cf__current_future;
 
@@ -45,6 +49,19 @@ void *cf__malloc(size_t size);
 void *cf__calloc(size_t count, size_t size);
 /* True when a test asked this thread start to fail. */
 bool cf__thread_start_should_fail(void);
+
+/* Spin-before-park.  A thread about to sleep first spins, for at most
+ * *budget_ns, re-checking ready(ctx); on 2 cores a futex wake costs the
+ * waker a syscall and the sleeper ~20 us, a spin that wins costs ~100 ns.
+ * The budget adapts: a win grows it (up to the global limit, see
+ * cf_set_spin_limit), a loss halves it, so a pool whose work arrives
+ * rarely stops burning CPU on its own.  Returns true if ready. */
+bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
+                    _Atomic int64_t *budget_ns);
+
+/* Marks `m` adaptive (spins briefly before sleeping on contention), so a
+ * spinner re-taking the queue lock does not park on it. */
+void cf__mutex_init_adaptive(pthread_mutex_t *m);
 
 /* pthread calls that can only fail through a bug here: abort on failure. */
 void cf__mutex_init(pthread_mutex_t *m);

@@ -97,6 +97,8 @@ static void cancel_item(cf_item *it) {
     cf_future_set_running_or_notify_cancel(it->future);
   }
   it->fn(it->arg, CF_TASK_RELEASE);
+  if (it->future != NULL)
+    cf__future_release(it->future);
 }
 
 static void free_pool(cf_pool *p) {
@@ -148,9 +150,12 @@ static bool run_item(cf_pool *p, cf_item *it, cf_item *next,
     }
     cf_future_finish(it->future);
     it->fn(it->arg, CF_TASK_RELEASE);
+    cf__future_release(it->future);
     return have_next;
   }
   it->fn(it->arg, CF_TASK_RELEASE);
+  if (it->future != NULL)
+    cf__future_release(it->future);
   return false;
 }
 
@@ -273,12 +278,18 @@ int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
   if (rc != 0)
     return rc;
   cf_item it = {.fn = fn, .arg = arg, .future = future};
+  if (future != NULL)
+    cf__future_retain(future); /* the item's reference */
   if (mode == CF_SUBMIT_TRY)
     rc = cf_queue_offer(p->queue, &it);
   else
     rc = cf_queue_put(p->queue, &it, deadline);
-  if (rc != 0 && started) /* the worker it was reserved for stays free */
-    atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+  if (rc != 0) {
+    if (future != NULL)
+      cf__future_release(future);
+    if (started) /* the worker it was reserved for stays free */
+      atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+  }
   return rc;
 }
 

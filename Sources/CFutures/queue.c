@@ -10,7 +10,10 @@
  *   takers_waiting / putters_waiting count threads asleep in take / put.
  *
  * Signalling: wake one sleeper, and only when one sleeps, so a busy queue
- * makes no futex call.  A woken thread that leaves with the condition
+ * makes no futex call.  A taker with no deadline first spins (one at a
+ * time: `spinning`) on the atomic mirrors `available` and `closed_flag`,
+ * written under the lock and read without it; a spinner is not a sleeper,
+ * so a put it is waiting for makes no futex call either.  A woken thread that leaves with the condition
  * still true for others passes the wake-up on (a timed-out waiter may have
  * swallowed a signal meant for another).  close broadcasts to both sides.
  * Every wait sits in a `while` that re-checks its predicate.
@@ -30,6 +33,10 @@ struct cf_queue {
   size_t takers_waiting;
   size_t putters_waiting;
   bool closed;
+  bool spinning;               /* a taker spins now (under lock) */
+  _Atomic size_t available;    /* mirrors count */
+  atomic_bool closed_flag;     /* mirrors closed */
+  _Atomic int64_t spin_budget; /* adaptive, see cf__spin_until */
   cf_item *items;
 };
 
@@ -45,7 +52,10 @@ int cf_queue_create(size_t capacity, cf_queue **out) {
     return ENOMEM;
   }
   q->capacity = capacity;
-  cf__mutex_init(&q->lock);
+  atomic_init(&q->available, 0);
+  atomic_init(&q->closed_flag, false);
+  atomic_init(&q->spin_budget, 20000);
+  cf__mutex_init_adaptive(&q->lock);
   cf__cond_init_monotonic(&q->not_empty);
   cf__cond_init_monotonic(&q->not_full);
   *out = q;
@@ -68,6 +78,7 @@ static void enqueue(cf_queue *q, const cf_item *item) {
   if (++q->put_index == q->capacity)
     q->put_index = 0;
   q->count++;
+  atomic_store_explicit(&q->available, q->count, memory_order_release);
   if (q->takers_waiting > 0)
     cf__signal(&q->not_empty);
 }
@@ -78,6 +89,7 @@ static void dequeue(cf_queue *q, cf_item *out) {
   if (++q->take_index == q->capacity)
     q->take_index = 0;
   q->count--;
+  atomic_store_explicit(&q->available, q->count, memory_order_relaxed);
   if (q->putters_waiting > 0)
     cf__signal(&q->not_full);
 }
@@ -120,11 +132,24 @@ int cf_queue_offer(cf_queue *q, const cf_item *item) {
   return rc;
 }
 
+static bool worth_a_look(const void *ctx) {
+  const cf_queue *q = ctx;
+  return atomic_load_explicit(&q->available, memory_order_relaxed) > 0 ||
+         atomic_load_explicit(&q->closed_flag, memory_order_relaxed);
+}
+
 int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
   if (q == NULL || out == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
   int rc = 0;
   cf__lock(&q->lock);
+  if (q->count == 0 && !q->closed && deadline == NULL && !q->spinning) {
+    q->spinning = true;
+    cf__unlock(&q->lock);
+    cf__spin_until(worth_a_look, q, &q->spin_budget);
+    cf__lock(&q->lock);
+    q->spinning = false;
+  }
   while (q->count == 0 && !q->closed && rc == 0) {
     q->takers_waiting++;
     rc = cf__cond_wait(&q->not_empty, &q->lock, deadline);
@@ -175,6 +200,7 @@ void cf_queue_close(cf_queue *q) {
   cf__lock(&q->lock);
   if (!q->closed) {
     q->closed = true;
+    atomic_store(&q->closed_flag, true);
     cf__broadcast(&q->not_empty);
     cf__broadcast(&q->not_full);
   }

@@ -97,6 +97,7 @@ int cf_waiter_add(cf_waiter *w, cf_future *f, size_t tag) {
   n->listener.arg = n;
   n->listener.heap = false;
   n->listener.linked = false;
+  cf__future_retain(f); /* dropped by cf_waiter_destroy */
   cf__future_add_listener(f, &n->listener);
   return 0;
 }
@@ -155,6 +156,8 @@ void cf_waiter_destroy(cf_waiter *w) {
     w->sleepers--;
   }
   cf__unlock(&w->lock);
+  for (size_t i = 0; i < added; i++)
+    cf__future_release(w->nodes[i].future);
   pthread_cond_destroy(&w->cond);
   pthread_mutex_destroy(&w->lock);
   free(w->ready);

@@ -51,6 +51,9 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   private var state = State.pending
   /// Run once each, in order, when the state becomes done; then emptied.
   private var callbacks: Callbacks = []
+  /// The completing thread is still running callbacks: one added now is
+  /// appended (and run after the earlier ones), not run at once.
+  private var isCalling = false
   /// Told once each, when the state becomes done; then emptied.
   private var waiters: Waiters = []
 
@@ -132,18 +135,28 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   ///
   /// - Returns: `false`, changing nothing, if the state was not `expected`.
   private func complete(from expected: State, to done: State) -> Bool {
-    let told = lock.withLock { () -> (Waiters, Callbacks)? in
+    let told = lock.withLock { () -> Waiters? in
       guard state == expected else { return nil }
       state = done
+      isCalling = true
       becameDone.broadcast()
-      let told = (waiters, callbacks)
+      let told = waiters
       waiters = []
-      callbacks = []
       return told
     }
-    guard let (waiters, callbacks) = told else { return false }
+    guard let waiters = told else { return false }
     for (waiter, tag) in waiters { waiter.push(tag) }
-    for callback in callbacks { callback() }
+    // One callback at a time, so one added meanwhile (even by a callback)
+    // still runs after the ones added before it.
+    while let callback = lock.withLock({ () -> (@Sendable () -> Void)? in
+      if callbacks.isEmpty {
+        isCalling = false
+        return nil
+      }
+      return callbacks.removeFirst()
+    }) {
+      callback()
+    }
     return true
   }
 
@@ -171,12 +184,12 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   /// Runs `action` once, when the future is done; at once, on this
   /// thread, if it already is.
   final func whenDone(_ action: @escaping @Sendable () -> Void) {
-    let isDone = lock.withLock {
-      if state.isDone { return true }
+    let runNow = lock.withLock {
+      if state.isDone && !isCalling { return true }
       callbacks.append(action)
       return false
     }
-    if isDone { action() }
+    if runNow { action() }
   }
 
   /// Makes `waiter` hear of this future's completion, as `tag`; at once if

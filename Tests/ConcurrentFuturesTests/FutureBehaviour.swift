@@ -160,6 +160,24 @@ enum FutureBehaviour {
     XCTAssertEqual(order.all, [0, 1, 2, 3, 4])
   }
 
+  static func callbackAddedByACallbackRunsAfterTheRest<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let future = try pool.submitTask { gate.pass(); return 1 }
+    let order = Recorder<String>()
+    let all = Arrivals()
+    future.addCallback { f in
+      order.append("first")
+      f.addCallback { _ in order.append("added by first"); all.arrive() }
+      all.arrive()
+    }
+    future.addCallback { _ in order.append("second"); all.arrive() }
+    gate.open()
+    XCTAssertTrue(all.waitFor(3))
+    XCTAssertEqual(order.all, ["first", "second", "added by first"])
+  }
+
   static func throwingCallbackStopsNothing<P: PoolUnderTest>(_: P.Type) throws {
     let pool = try P.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }

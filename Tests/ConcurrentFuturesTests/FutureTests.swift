@@ -10,6 +10,7 @@ final class FutureTests_C: XCTestCase {
   func test_negativeTimeoutThrows() throws { try FutureBehaviour.negativeTimeoutThrows(CBacked.self) }
   func test_waitingOnOwnFutureThrowsDeadlock() throws { try FutureBehaviour.waitingOnOwnFutureThrowsDeadlock(CBacked.self) }
   func test_callbacksRunOnceInOrder() throws { try FutureBehaviour.callbacksRunOnceInOrder(CBacked.self) }
+  func test_callbackAddedByACallbackRunsAfterTheRest() throws { try FutureBehaviour.callbackAddedByACallbackRunsAfterTheRest(CBacked.self) }
   func test_throwingCallbackStopsNothing() throws { try FutureBehaviour.throwingCallbackStopsNothing(CBacked.self) }
 }
 
@@ -21,5 +22,6 @@ final class FutureTests_PureSwift: XCTestCase {
   func test_negativeTimeoutThrows() throws { try FutureBehaviour.negativeTimeoutThrows(PureSwift.self) }
   func test_waitingOnOwnFutureThrowsDeadlock() throws { try FutureBehaviour.waitingOnOwnFutureThrowsDeadlock(PureSwift.self) }
   func test_callbacksRunOnceInOrder() throws { try FutureBehaviour.callbacksRunOnceInOrder(PureSwift.self) }
+  func test_callbackAddedByACallbackRunsAfterTheRest() throws { try FutureBehaviour.callbackAddedByACallbackRunsAfterTheRest(PureSwift.self) }
   func test_throwingCallbackStopsNothing() throws { try FutureBehaviour.throwingCallbackStopsNothing(PureSwift.self) }
 }

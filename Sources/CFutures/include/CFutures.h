@@ -33,6 +33,16 @@ extern "C" {
  * large that it overflows saturates to the far future. */
 int cf_deadline_after(int64_t timeout_ns, struct timespec *out);
 
+/* ------------------------------------------------------------ spinning */
+
+/* A worker waiting for work and a thread waiting for a future spin for a
+ * while before they sleep, with an adaptive budget capped by this limit
+ * (nanoseconds; process-wide; default 50,000).  0 turns spinning off:
+ * every wait then sleeps at once, which costs a wake-up (a futex syscall
+ * for the waker, ~20 us for the sleeper) per hand-off.  Any thread. */
+void cf_set_spin_limit(int64_t max_ns);
+int64_t cf_spin_limit(void);
+
 /* ------------------------------------------------------------- futures */
 
 /*
@@ -68,9 +78,11 @@ typedef void (*cf_done_fn)(void *arg, cf_future *future);
 /* Allocates a PENDING future.  Returns 0, EINVAL (out NULL) or ENOMEM. */
 int cf_future_create(cf_future **out);
 
-/* Frees a future.  The caller must own the last reference: no pool item,
- * waiter or thread may still use it.  Callbacks still registered on a
- * never-completed future are freed without being called.  NULL is a no-op. */
+/* Drops the creator's reference.  The memory goes once no pool item or
+ * waiter holds the future either, so it is safe to call the moment
+ * cf_future_wait returns, even while the worker is still finishing.
+ * Callbacks still registered on a never-completed future are freed without
+ * being called.  Call once per cf_future_create.  NULL is a no-op. */
 void cf_future_destroy(cf_future *future);
 
 /* The current state (flag bits removed).  Any thread.  Acquire ordering:
