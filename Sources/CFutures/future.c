@@ -98,6 +98,8 @@ void cf_future_destroy(cf_future *f) {
 }
 
 cf_state cf_future_state(const cf_future *f) {
+  if (f == NULL)
+    return CF_PENDING;
   uint32_t w = atomic_load_explicit((_Atomic uint32_t *)&f->word,
                                     memory_order_acquire);
   return (cf_state)(w & STATE_MASK);
@@ -182,6 +184,8 @@ static void completed(cf_future *f, uint32_t old) {
 }
 
 bool cf_future_cancel(cf_future *f) {
+  if (f == NULL)
+    return false;
   uint32_t old;
   if (transition(f, CF_PENDING, CF_CANCELLED | CALLING, &old)) {
     completed(f, old);
@@ -192,6 +196,8 @@ bool cf_future_cancel(cf_future *f) {
 }
 
 int cf_future_set_running_or_notify_cancel(cf_future *f) {
+  if (f == NULL)
+    return EINVAL;
   uint32_t old;
   if (transition(f, CF_PENDING, CF_RUNNING, &old))
     return 0;
@@ -201,6 +207,8 @@ int cf_future_set_running_or_notify_cancel(cf_future *f) {
 }
 
 int cf_future_finish(cf_future *f) {
+  if (f == NULL)
+    return EINVAL;
   uint32_t old;
   if (!transition(f, CF_RUNNING, CF_FINISHED | CALLING, &old))
     return EINVAL;

@@ -243,14 +243,18 @@ static bool take_idle_token(cf_pool *p) {
 }
 
 /* Starts a worker when none is idle and there is room; *started says
- * whether it did.  Fails only when the pool is shut down or no worker
+ * whether it did (or took an idle worker's token: either way a worker is
+ * reserved for this item, and gets its token back if the item never
+ * comes).  Fails only when the pool is shut down or no worker
  * exists and none could start.  The worker starts before the item is
  * queued, so that a failed start can refuse the submit with nothing
  * queued. */
 static int ensure_worker(cf_pool *p, bool *started) {
   *started = false;
-  if (take_idle_token(p))
+  if (take_idle_token(p)) {
+    *started = true; /* an idle worker counts as reserved for this item */
     return 0;
+  }
   if (atomic_load_explicit(&p->threads, memory_order_relaxed) >=
       p->max_workers)
     return 0;
@@ -287,7 +291,7 @@ int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
   if (rc != 0) {
     if (future != NULL)
       cf__future_release(future);
-    if (started) /* the worker it was reserved for stays free */
+    if (started) /* the worker reserved for it stays free */
       atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
   }
   return rc;
@@ -360,9 +364,13 @@ void cf_pool_destroy(cf_pool *p) {
   release_ref(p);
 }
 
-size_t cf_pool_thread_count(cf_pool *p) { return atomic_load(&p->threads); }
+size_t cf_pool_thread_count(cf_pool *p) {
+  return p == NULL ? 0 : atomic_load(&p->threads);
+}
 
-size_t cf_pool_queue_size(cf_pool *p) { return cf_queue_size(p->queue); }
+size_t cf_pool_queue_size(cf_pool *p) {
+  return p == NULL ? 0 : cf_queue_size(p->queue);
+}
 
 bool cf_pool_is_worker_thread(const cf_pool *p) {
   return p != NULL && current_pool == p;

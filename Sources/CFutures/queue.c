@@ -181,6 +181,8 @@ int cf_queue_poll(cf_queue *q, cf_item *out) {
 }
 
 size_t cf_queue_size(cf_queue *q) {
+  if (q == NULL)
+    return 0;
   cf__lock(&q->lock);
   size_t n = q->count;
   cf__unlock(&q->lock);
@@ -188,15 +190,21 @@ size_t cf_queue_size(cf_queue *q) {
 }
 
 size_t cf_queue_remaining_capacity(cf_queue *q) {
+  if (q == NULL)
+    return 0;
   cf__lock(&q->lock);
   size_t n = q->capacity - q->count;
   cf__unlock(&q->lock);
   return n;
 }
 
-size_t cf_queue_capacity(const cf_queue *q) { return q->capacity; }
+size_t cf_queue_capacity(const cf_queue *q) {
+  return q == NULL ? 0 : q->capacity;
+}
 
 void cf_queue_close(cf_queue *q) {
+  if (q == NULL)
+    return;
   cf__lock(&q->lock);
   if (!q->closed) {
     q->closed = true;
@@ -208,6 +216,8 @@ void cf_queue_close(cf_queue *q) {
 }
 
 bool cf_queue_is_closed(cf_queue *q) {
+  if (q == NULL)
+    return false;
   cf__lock(&q->lock);
   bool closed = q->closed;
   cf__unlock(&q->lock);

@@ -128,6 +128,8 @@ int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
 }
 
 size_t cf_waiter_remaining(const cf_waiter *w) {
+  if (w == NULL)
+    return 0;
   cf_waiter *mw = (cf_waiter *)w;
   cf__lock(&mw->lock);
   size_t n = mw->added - mw->taken;

@@ -7,7 +7,8 @@
  *
  * Conventions
  * - Every fallible function returns 0 or a positive errno code, listed
- *   beside it.  Nothing here aborts on bad input; a pthread call that can
+ *   beside it; a NULL object is EINVAL.  Queries on NULL return 0, false
+ *   or CF_PENDING; void calls on NULL do nothing.  Nothing here aborts on bad input; a pthread call that can
  *   only fail through a bug in this library aborts.
  * - Deadlines are absolute CLOCK_MONOTONIC times (`struct timespec`); NULL
  *   means "no deadline".  cf_deadline_after() turns a relative timeout into
