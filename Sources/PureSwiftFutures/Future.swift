@@ -306,7 +306,8 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///
   /// Callbacks run once each, in the order they were added, on the thread
   /// that finished or cancelled the future; one added after the future is
-  /// done runs at once, on this thread.  An error the callback throws is
+  /// done runs at once, on this thread — unless the completing thread is
+  /// still running earlier callbacks: then it runs after them, there.  An error the callback throws is
   /// logged (swift-log, label "PureSwiftFutures") and stops nothing else.
   ///
   /// - Parameter callback: what to run; it must not block for long, since

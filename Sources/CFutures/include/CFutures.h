@@ -118,7 +118,8 @@ int cf_future_finish(cf_future *future);
 int cf_future_wait(cf_future *future, const struct timespec *deadline);
 
 /* Adds a done-callback: run once, after the ones added before it; run at
- * once on this thread if the future is already done.
+ * once on this thread if the future is already done and its completer has
+ * finished running listeners (if not, the completer runs it after them).
  * Returns 0, EINVAL (NULL future or fn) or ENOMEM (then fn is not called). */
 int cf_future_add_done_callback(cf_future *future, cf_done_fn fn, void *arg);
 
