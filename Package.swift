@@ -11,6 +11,9 @@ let package = Package(
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    // Bench only: the NIOThreadPool baseline and W2's latency histogram.
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // The C11 core: queue, future state word, waiters, pool.  Public surface:
@@ -36,13 +39,18 @@ let package = Package(
     ),
     .executableTarget(
       name: "Bench",
-      dependencies: ["ConcurrentFutures", "CFutures"],
+      dependencies: [
+        "ConcurrentFutures", "CFutures", "PureSwiftFutures",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "Histogram", package: "hdrhistogram-swift"),
+      ],
       path: "Benchmarks/Bench"
     ),
     .testTarget(name: "CFuturesTests", dependencies: ["CFutures"]),
     .testTarget(
       name: "ConcurrentFuturesTests",
-      dependencies: ["ConcurrentFutures", "PureSwiftFutures"]
+      dependencies: ["ConcurrentFutures", "PureSwiftFutures", "CFutures"]
     ),
   ],
   cLanguageStandard: .c11
