@@ -42,7 +42,10 @@ public struct AsCompletedIterator<F: AnyFuture> {
   /// - Throws: ``FuturesError`` `.timedOut` once the timeout has passed
   ///   with futures still unfinished.  (A later call yields any future
   ///   that finished meanwhile, and throws again while some remain.)
-  @available(*, noasync, message: "blocks a thread while futures are running")
+  @available(
+    *, noasync,
+    message: "blocks a thread while futures are running; use asyncCompleted(_:timeout:)"
+  )
   public mutating func next() throws -> F? {
     try state.next()
   }

@@ -55,6 +55,12 @@ public class AnyFuture: Hashable, @unchecked Sendable {
     try cfuture.wait(deadline)
   }
 
+  /// Runs `action` once, when the future is done; at once, on this
+  /// thread, if it already is.  (The async bridges' hook.)
+  final func whenDone(_ action: @escaping @Sendable () -> Void) {
+    cfuture.addDoneCallback(action)
+  }
+
   // Overridden by Future<Value>: run the body and store its outcome.
   func _run() {}
   // Overridden by Future<Value>: let go of the body (it will not run).
@@ -82,9 +88,16 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   // or releases the task; `outcome` is written by that thread before the
   // state word turns FINISHED (release) and read only after reading
   // FINISHED (acquire).
+  //
+  // The outcome is two optionals, not a Result: this code runs
+  // unspecialised (the worker calls it through the vtable), and there
+  // building a Result<Value, Error> costs a runtime metadata lookup per
+  // task, while an Optional<Value> works through Value's own witnesses.
   private var body: (@Sendable () throws -> Value)?
-  private var outcome: Result<Value, any Error>?
+  private var returned: Value?  // not `value`: that is the async API
+  private var failure: (any Error)?
 
+  @usableFromInline
   init(_ body: @escaping @Sendable () throws -> Value) throws {
     self.body = body
     try super.init()
@@ -94,19 +107,16 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     guard let body else { return }
     self.body = nil  // let go of the closure the moment it has run
     do {
-      outcome = .success(try body())
+      returned = try body()
     } catch {
-      outcome = .failure(error)
+      failure = error
     }
   }
 
   override func _dropBody() { body = nil }
 
   override var _hasFailed: Bool {
-    guard cfuture.state == .finished, case .failure = outcome else {
-      return false
-    }
-    return true
+    cfuture.state == .finished && failure != nil
   }
 
   /// Waits for the task and returns its value.
@@ -120,7 +130,9 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   if the future was cancelled; ``FuturesError`` `.timedOut` when the
   ///   timeout passes first, `.invalidArgument` for a negative timeout,
   ///   `.deadlock` when called from inside this future's own task.
-  @available(*, noasync, message: "blocks the calling thread")
+  @available(
+    *, noasync, message: "blocks the calling thread; use `try await future.value`"
+  )
   public func result(timeout: Duration? = nil) throws -> Value {
     try resultBefore(
       Deadline(timeout: timeout, what: "cannot wait for the result"),
@@ -134,31 +146,40 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// - Returns: the task's error, or `nil`.
   /// - Throws: `CancellationError` if the future was cancelled; a
   ///   ``FuturesError`` as for ``result(timeout:)``.
-  @available(*, noasync, message: "blocks the calling thread")
+  @available(
+    *, noasync,
+    message: "blocks the calling thread; use `try await future.thrownError`"
+  )
   public func error(timeout: Duration? = nil) throws -> (any Error)? {
     let deadline = try Deadline(timeout: timeout, what: "cannot wait for the error")
-    if case .failure(let error) = try outcomeBefore(deadline, timeout: timeout) {
-      return error
-    }
-    return nil
+    try waitForOutcome(deadline, timeout: timeout)
+    return failure
   }
 
   /// The result once done; `deadline` bounds the wait.
   func resultBefore(_ deadline: Deadline, timeout: Duration?) throws -> Value {
-    try outcomeBefore(deadline, timeout: timeout).get()
+    try waitForOutcome(deadline, timeout: timeout)
+    if let failure { throw failure }
+    return returned!
   }
 
   /// The outcome once done; throws for a timeout or a cancellation.
   func outcomeBefore(_ deadline: Deadline, timeout: Duration?) throws
     -> Result<Value, any Error>
   {
+    try waitForOutcome(deadline, timeout: timeout)
+    if let failure { return .failure(failure) }
+    return .success(returned!)
+  }
+
+  /// Returns once done; throws for a timeout or a cancellation.
+  private func waitForOutcome(_ deadline: Deadline, timeout: Duration?) throws {
     guard try waitDone(deadline) else {
       throw FuturesError(
         .timedOut,
         "timed out after \(Timeouts.describe(timeout)) waiting for a result")
     }
     if cfuture.state == .cancelled { throw CancellationError() }
-    return outcome!
   }
 
   /// Calls `callback` with this future once it is done.
