@@ -8,13 +8,21 @@ RESULTS := .build-results.txt
 XCTEST := --disable-swift-testing
 TSAN_SCALE ?= 0.1
 
-.PHONY: setup build test test-xctest test-tsan test-asan soak bench format clean
+.PHONY: setup build test test-xctest test-tsan test-asan test-c model fuzz \
+  fuzz-smoke bench-smoke soak bench format clean
 
-# Installs the system packages the build needs, only when missing.
+# Installs the system packages the build and the checkers need, only when
+# missing: libbsd-dev (the C core), spin (the model check), valgrind.
 setup:
-	@if [ ! -f /usr/include/bsd/sys/queue.h ]; then \
-	  echo "installing libbsd-dev"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libbsd-dev; \
+	@missing=""; \
+	[ -f /usr/include/bsd/sys/queue.h ] || missing="$$missing libbsd-dev"; \
+	command -v spin >/dev/null || missing="$$missing spin"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 build: setup
@@ -24,6 +32,11 @@ test: setup
 	@rm -f $(RESULTS)
 	@$(MAKE) --no-print-directory test-xctest CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory test-tsan CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory test-asan CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory test-c CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory model CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory fuzz-smoke CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory bench-smoke CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@scripts/summary.sh $(RESULTS)
 
 # The XCTest suite: the C API and the behaviour suite on both implementations.
@@ -48,17 +61,43 @@ test-asan: setup
 	  -Xcc -fsanitize=undefined -Xcc -fsanitize-trap=undefined \
 	  --scratch-path .build-asan $(XCTEST)
 
+# The plain-C harness of the core: strict build, ASan+LSan, TSan, UBSan,
+# valgrind memcheck and drd.
+test-c: setup
+	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh c-harness scripts/c-harness.sh
+
+# The Promela model of the state word, checked by spin, planted bugs included.
+model: setup
+	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh spin scripts/spin-check.sh
+
+# libFuzzer on the queue and the state word: 30 s here, longer with `make fuzz`.
+fuzz-smoke: setup
+	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh fuzz scripts/fuzz.sh 30
+
+fuzz: setup
+	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh fuzz scripts/fuzz.sh $${FUZZ_SECONDS:-600}
+
+# Bench's smoke run, so the benchmark cannot rot (debug build: its figures
+# mean nothing, and it says so; it asserts no timing).
+bench-smoke: setup
+	$(SWIFT) build --product Bench
+	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh bench-smoke scripts/bench-smoke.sh
+
 # The soak test at full size: 10,000,000 tasks through each implementation
 # (`make test` runs 1/100 of it inside the XCTest stage).
 soak: setup
 	@CF_RESULTS=$(CF_RESULTS) CF_SOAK_TASKS=$${CF_SOAK_TASKS:-10000000} scripts/stage.sh soak \
 	  $(SWIFT) test -c release --scratch-path .build-soak $(XCTEST) --filter SoakTests
 
+# The full benchmark (about 5 minutes), its JSON and the chart the README shows.
 bench: setup
-	$(SWIFT) run -c release Bench
+	@mkdir -p .build-bench
+	$(SWIFT) run -c release Bench --json .build-bench/results.json | tee .build-bench/table.txt
+	python3 scripts/bench-chart.py .build-bench/results.json docs/bench.svg
 
 format:
 	clang-format -i Sources/CFutures/*.c Sources/CFutures/*.h Sources/CFutures/include/*.h
 
 clean:
-	rm -rf .build .build-tsan .build-asan $(RESULTS)
+	rm -rf .build .build-tsan .build-asan .build-soak .build-c .build-spin \
+	  .build-fuzz .build-bench $(RESULTS)
