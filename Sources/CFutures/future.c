@@ -13,6 +13,9 @@
  *   CALLING   the completer is still running listeners.  Set by the same
  *             CAS that makes the future done, cleared (under LOCKED) when
  *             the list is empty.
+ *   EXPIRED   the future was cancelled because its must-start-by deadline
+ *             passed while it was queued.  Set by the same CAS that makes
+ *             it CANCELLED (cf__future_expire_if_late), never cleared.
  *
  * State changes are CAS loops on the whole word that keep the flag bits, so
  * they never wait for the lock bit.  Ordering: transitions are acq_rel and
@@ -45,6 +48,7 @@
 #define WAITING 0x8u
 #define LOCKED 0x10u
 #define CALLING 0x20u
+#define EXPIRED 0x40u
 
 struct cf_future {
   _Atomic uint32_t word;
@@ -55,6 +59,10 @@ struct cf_future {
    * running listeners): the worker's reference keeps the memory alive. */
   _Atomic uint32_t refs;
   struct cf__listener_list listeners; /* guarded by LOCKED */
+  /* Must-start-by deadline, CLOCK_MONOTONIC ns; 0: none.  Written before
+   * the future is submitted, read by the worker that takes its item (the
+   * queue's mutex orders the two). */
+  int64_t start_by_ns;
 };
 
 _Thread_local cf_future *cf__current_future;
@@ -73,6 +81,7 @@ int cf_future_create(cf_future **out) {
   atomic_init(&f->word, CF_PENDING);
   atomic_init(&f->refs, 1);
   TAILQ_INIT(&f->listeners);
+  f->start_by_ns = 0;
   *out = f;
   return 0;
 }
@@ -169,7 +178,9 @@ static void completed(cf_future *f, uint32_t old) {
     lock_listeners(f);
     struct cf__listener *node = TAILQ_FIRST(&f->listeners);
     if (node == NULL) {
-      atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_relaxed);
+      /* Release: an adder whose fast path sees CALLING clear (even before
+       * the unlock below) runs its callback after the ones run here. */
+      atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_release);
       unlock_listeners(f);
       return;
     }
@@ -193,6 +204,45 @@ bool cf_future_cancel(cf_future *f) {
   }
   cf_state s = cf_future_state(f);
   return s == CF_CANCELLED || s == CF_CANCELLED_AND_NOTIFIED;
+}
+
+int cf_future_set_start_by(cf_future *f, const struct timespec *start_by) {
+  if (f == NULL || !cf__deadline_valid(start_by))
+    return EINVAL;
+  if (start_by == NULL) {
+    f->start_by_ns = 0;
+    return 0;
+  }
+  int64_t ns;
+  if (start_by->tv_sec > INT64_MAX / 1000000000 - 1)
+    ns = INT64_MAX;
+  else
+    ns = (int64_t)start_by->tv_sec * 1000000000 + start_by->tv_nsec;
+  f->start_by_ns = ns > 0 ? ns : 1; /* 0 means none */
+  return 0;
+}
+
+bool cf__future_expire_if_late(cf_future *f) {
+  if (f->start_by_ns == 0)
+    return false; /* the common case: one predictable branch */
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+  if (now_ns < f->start_by_ns)
+    return false;
+  uint32_t old;
+  if (!transition(f, CF_PENDING, CF_CANCELLED | EXPIRED | CALLING, &old))
+    return false; /* cancelled already */
+  completed(f, old);
+  return true;
+}
+
+bool cf_future_is_expired(const cf_future *f) {
+  if (f == NULL)
+    return false;
+  uint32_t w = atomic_load_explicit((_Atomic uint32_t *)&f->word,
+                                    memory_order_acquire);
+  return (w & EXPIRED) != 0;
 }
 
 int cf_future_set_running_or_notify_cancel(cf_future *f) {

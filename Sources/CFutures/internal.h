@@ -34,6 +34,12 @@ bool cf__future_add_listener(cf_future *future, struct cf__listener *node);
  * it (its fn has run or is about to run). */
 bool cf__future_remove_listener(cf_future *future, struct cf__listener *node);
 
+/* Worker side, before cf_future_set_running_or_notify_cancel: if the
+ * future has a must-start-by deadline that has passed and it is PENDING,
+ * cancels it with the EXPIRED flag (waking waiters and running callbacks
+ * on this thread) and returns true.  No deadline: one branch, no clock. */
+bool cf__future_expire_if_late(cf_future *future);
+
 /* Reference counting of futures (see struct cf_future). */
 void cf__future_retain(cf_future *future);
 void cf__future_release(cf_future *future);

@@ -89,12 +89,16 @@ int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
   return 0;
 }
 
-/* Every accepted item that did not run is cancelled (if it has a future)
- * and released, so no waiter hangs and no arg leaks. */
+/* Every accepted item that did not run is cancelled and released, so no
+ * waiter hangs and no arg leaks.  A future-less item has nobody to tell of
+ * a cancellation (it is a Swift Concurrency job: its Task would hang), so
+ * it is run instead, on this thread. */
 static void cancel_item(cf_item *it) {
   if (it->future != NULL) {
     cf_future_cancel(it->future);
     cf_future_set_running_or_notify_cancel(it->future);
+  } else {
+    it->fn(it->arg, CF_TASK_RUN);
   }
   it->fn(it->arg, CF_TASK_RELEASE);
   if (it->future != NULL)
@@ -136,6 +140,8 @@ static void set_thread_name(const cf_pool *p, unsigned index) {
  * while checking for idleness; sets *counted_idle if it added a token. */
 static bool run_item(cf_pool *p, cf_item *it, cf_item *next,
                      bool *counted_idle) {
+  if (it->future != NULL)
+    cf__future_expire_if_late(it->future); /* must-start-by deadline */
   if (it->future == NULL) {
     it->fn(it->arg, CF_TASK_RUN);
   } else if (cf_future_set_running_or_notify_cancel(it->future) == 0) {

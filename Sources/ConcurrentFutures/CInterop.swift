@@ -120,6 +120,27 @@ struct CFutureRef: @unchecked Sendable {
       fatalError("ConcurrentFutures: out of memory adding a done-callback")
     }
   }
+
+  /// Sets the must-start-by deadline; call before submitting.
+  func setStartBy(_ deadline: Deadline) {
+    let rc = deadline.withPointer { cf_future_set_start_by(pointer, $0) }
+    precondition(rc == 0, "cf_future_set_start_by returned \(rc)")
+  }
+
+  /// Cancelled because its must-start-by deadline passed in the queue.
+  var isExpired: Bool { cf_future_is_expired(pointer) }
+
+  /// PENDING -> RUNNING, for a task run outside the pool (run-on-caller
+  /// backpressure).  False if the future was cancelled meanwhile.
+  func setRunning() -> Bool {
+    cf_future_set_running_or_notify_cancel(pointer) == 0
+  }
+
+  /// RUNNING -> FINISHED, after the outcome was stored.
+  func finish() {
+    let rc = cf_future_finish(pointer)
+    precondition(rc == 0, "cf_future_finish returned \(rc)")
+  }
 }
 
 enum FutureStateSnapshot { case pending, running, cancelled, finished }
@@ -144,11 +165,48 @@ private let callbackTrampoline: @convention(c) (
 private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
   -> Void = { arg, op in
     let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
+    // The item has left the queue (RUN), or was skipped (RELEASE alone):
+    // tell async submitters waiting for room (one load when none waits).
+    RoomWaiters.shared.itemTaken()
     if op == CF_TASK_RUN {
       future.takeUnretainedValue()._run()
     } else {
       future.takeUnretainedValue()._dropBody()
       future.release()
+    }
+  }
+
+// MARK: - Jobs
+
+/// A Swift Concurrency job queued on a pool, with the executor it runs as.
+/// The executor is held strongly: a job outlives no pool it names.
+private final class JobBox {
+  let job: UnownedJob
+  let executor: ThreadPoolExecutor
+  init(_ job: UnownedJob, _ executor: ThreadPoolExecutor) {
+    self.job = job
+    self.executor = executor
+  }
+}
+
+/// The job trampoline: `arg` is a retained JobBox.  A worker runs the job
+/// as the pool's TaskExecutor.  The one other caller of RUN is
+/// cf_pool_shutdown(cancel_pending) draining the queue on the thread that
+/// shuts down (a job cannot be cancelled: its Task would hang); that thread
+/// may be anyone's, so the job goes to the global concurrent executor.
+private let jobTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
+  -> Void = { arg, op in
+    let box = Unmanaged<JobBox>.fromOpaque(arg!)
+    if op == CF_TASK_RUN {
+      RoomWaiters.shared.itemTaken()
+      let box = box.takeUnretainedValue()
+      if box.executor.pool.isCurrentThreadWorker {
+        box.job.runSynchronously(on: box.executor.asUnownedTaskExecutor())
+      } else {
+        globalConcurrentExecutor.enqueue(ExecutorJob(box.job))
+      }
+    } else {
+      box.release()
     }
   }
 
@@ -205,9 +263,30 @@ struct CPoolRef: @unchecked Sendable {
     }
   }
 
+  /// Queues a Swift Concurrency job without ever blocking: false (and
+  /// nothing queued) when the queue is full, the pool is shut down or no
+  /// worker can start; the caller then runs the job elsewhere.
+  func execute(_ job: UnownedJob, for executor: ThreadPoolExecutor) -> Bool {
+    let arg = Unmanaged.passRetained(JobBox(job, executor)).toOpaque()
+    let rc = cf_pool_submit(
+      pointer, jobTrampoline, arg, nil, CF_SUBMIT_TRY, nil)
+    if rc != 0 {
+      Unmanaged<JobBox>.fromOpaque(arg).release()
+      return false
+    }
+    return true
+  }
+
   func shutdown(wait: Bool, cancelPending: Bool) {
-    let rc = cf_pool_shutdown(pointer, wait, cancelPending)
+    // Close first and wake suspended async submits (they then throw the
+    // shut-down error); join after, so they need not wait for the join.
+    var rc = cf_pool_shutdown(pointer, false, cancelPending)
     precondition(rc == 0)
+    RoomWaiters.shared.wakeAll()
+    if wait {
+      rc = cf_pool_shutdown(pointer, true, false)
+      precondition(rc == 0)
+    }
   }
 
   func destroy() { cf_pool_destroy(pointer) }
@@ -257,5 +336,41 @@ final class CWaiter {
   var remaining: Int {
     guard let pointer else { return 0 }
     return cf_waiter_remaining(pointer)
+  }
+}
+
+// MARK: - Locks
+
+/// A mutual-exclusion lock over `pthread_mutex_t`, for the Swift-side
+/// state of the async bridges.  (Not Synchronization.Mutex: its lock lives
+/// in a module ThreadSanitizer does not instrument, so TSan reports the
+/// state it guards as racing.)  In its own allocation: a pthread mutex
+/// must not move.
+final class Lock: @unchecked Sendable {
+  // @unchecked Sendable: a pthread mutex exists to be shared between
+  // threads, and `mutex` itself never changes after init.
+  private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(
+    capacity: 1)
+
+  init() {
+    mutex.initialize(to: pthread_mutex_t())
+    let rc = pthread_mutex_init(mutex, nil)
+    precondition(rc == 0, "pthread_mutex_init returned \(rc)")
+  }
+
+  deinit {
+    pthread_mutex_destroy(mutex)
+    mutex.deinitialize(count: 1)
+    mutex.deallocate()
+  }
+
+  func lock() {
+    let rc = pthread_mutex_lock(mutex)
+    precondition(rc == 0, "pthread_mutex_lock returned \(rc)")
+  }
+
+  func unlock() {
+    let rc = pthread_mutex_unlock(mutex)
+    precondition(rc == 0, "pthread_mutex_unlock returned \(rc)")
   }
 }

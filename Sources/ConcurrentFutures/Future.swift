@@ -179,7 +179,9 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
         .timedOut,
         "timed out after \(Timeouts.describe(timeout)) waiting for a result")
     }
-    if cfuture.state == .cancelled { throw CancellationError() }
+    if cfuture.state == .cancelled {
+      throw cfuture.isExpired ? Timeouts.deadlineExpired : CancellationError()
+    }
   }
 
   /// Calls `callback` with this future once it is done.

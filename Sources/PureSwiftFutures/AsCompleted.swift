@@ -15,17 +15,24 @@
 /// - Parameters:
 ///   - futures: the futures to watch.
 ///   - timeout: how long, from this call, the whole iteration may take;
-///     `nil` waits forever.  It bounds the waiting only: it cancels nothing.
+///     `nil` waits forever.  It bounds the waiting only: it cancels nothing
+///     unless `cancelOnTimeout`.
+///   - cancelOnTimeout: when the timeout passes, cancel every future not
+///     done (a batch deadline: tasks not started never run; running ones
+///     are not interrupted).  The timeout error still counts them as
+///     unfinished.  Default `false`.
 /// - Returns: an iterator whose `next()` throws ``FuturesError`` `.timedOut`
 ///   ("3 (of 7) futures unfinished") once the timeout has passed with
 ///   futures left.
 /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
 public func asCompleted<F: AnyFuture>(
-  _ futures: some Sequence<F>, timeout: Duration? = nil
+  _ futures: some Sequence<F>, timeout: Duration? = nil,
+  cancelOnTimeout: Bool = false
 ) throws -> AsCompletedIterator<F> {
   let deadline = try Deadline(timeout: timeout, what: "asCompleted")
   return AsCompletedIterator(
-    futures: distinct(futures), deadline: deadline, timeout: timeout)
+    futures: distinct(futures), deadline: deadline, timeout: timeout,
+    cancelOnTimeout: cancelOnTimeout)
 }
 
 /// The iterator ``asCompleted(_:timeout:)`` returns: call `next()` until it
@@ -35,8 +42,11 @@ public struct AsCompletedIterator<F: AnyFuture> {
   // waiter is let go of (unregistered from the futures) exactly once.
   private let state: State
 
-  init(futures: [F], deadline: Deadline, timeout: Duration?) {
+  init(
+    futures: [F], deadline: Deadline, timeout: Duration?, cancelOnTimeout: Bool
+  ) {
     state = State(futures: futures, deadline: deadline, timeout: timeout)
+    state.cancelOnTimeout = cancelOnTimeout
   }
 
   /// The next future to complete, or `nil` when every future was yielded.
@@ -44,7 +54,10 @@ public struct AsCompletedIterator<F: AnyFuture> {
   /// - Throws: ``FuturesError`` `.timedOut` once the timeout has passed
   ///   with futures still unfinished.  (A later call yields any future
   ///   that finished meanwhile, and throws again while some remain.)
-  @available(*, noasync, message: "blocks a thread while futures are running")
+  @available(
+    *, noasync,
+    message: "blocks a thread while futures are running; use asyncCompleted(_:timeout:)"
+  )
   public mutating func next() throws -> F? {
     try state.next()
   }
@@ -57,6 +70,7 @@ public struct AsCompletedIterator<F: AnyFuture> {
     let waiter: Waiter
     let deadline: Deadline
     let timeout: Duration?
+    var cancelOnTimeout = false
 
     init(futures: [F], deadline: Deadline, timeout: Duration?) {
       self.futures = futures
@@ -75,6 +89,7 @@ public struct AsCompletedIterator<F: AnyFuture> {
         return nil
       case .timedOut:
         let unfinished = futures.count { !$0.isDone }
+        if cancelOnTimeout { cancelUnfinished(futures) }
         throw FuturesError(
           .timedOut,
           "\(unfinished) (of \(futures.count)) futures unfinished after "

@@ -15,6 +15,15 @@ struct Deadline: Sendable {
 
   private init(time: timespec?) { self.time = time }
 
+  /// True once the deadline is now or past (never for `.none`).
+  var hasPassed: Bool {
+    guard let time else { return false }
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return now.tv_sec > time.tv_sec
+      || (now.tv_sec == time.tv_sec && now.tv_nsec >= time.tv_nsec)
+  }
+
   /// `nil` waits forever; zero polls (the deadline is already now);
   /// negative throws ``FuturesError`` `.invalidArgument`, with `what` (the
   /// name of the call) leading the message.  A timeout too large to add

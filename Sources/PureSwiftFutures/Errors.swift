@@ -29,6 +29,9 @@ public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
     public static let deadlock = Code("deadlock")
     /// Memory or threads could not be had.
     public static let resourceExhausted = Code("resourceExhausted")
+    /// A task's must-start-by deadline passed before a worker took it, so
+    /// it never ran (its future is cancelled).
+    public static let deadlineExpired = Code("deadlineExpired")
 
     public var description: String { name }
   }
@@ -51,6 +54,13 @@ public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
 /// public entry point shares.  The messages match ConcurrentFutures' word
 /// for word: the behaviour suite compares them.
 enum Timeouts {
+  /// What `result()` of a future whose start deadline passed throws.
+  static var deadlineExpired: FuturesError {
+    FuturesError(
+      .deadlineExpired,
+      "the task's start deadline passed before a worker took it")
+  }
+
   /// Nanoseconds in `timeout`, saturating at Int64.max; throws for a
   /// negative one, naming the call (`what`) in the message.
   static func nanoseconds(_ timeout: Duration, what: @autoclosure () -> String)

@@ -56,6 +56,13 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   private var isCalling = false
   /// Told once each, when the state becomes done; then emptied.
   private var waiters: Waiters = []
+  /// Cancelled because the must-start-by deadline passed in the queue.
+  private var expired = false
+
+  /// The must-start-by deadline, or none.  Set before the future is
+  /// queued and read by the worker that takes it (the queue's lock orders
+  /// the two).
+  final var startBy = Deadline.none
 
   private typealias Callbacks = [@Sendable () -> Void]
   private typealias Waiters = [(waiter: Waiter, tag: Int)]
@@ -71,6 +78,18 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   /// True once the future is cancelled or its task has finished
   /// (successfully or not).
   public final var isDone: Bool { lock.withLock { state.isDone } }
+
+  /// True once the future was cancelled because its must-start-by
+  /// deadline passed before a worker took it.
+  final var isExpired: Bool { lock.withLock { expired } }
+
+  /// Worker side, before ``setRunningOrNotifyCancel()``: cancels the
+  /// future, marked expired, if its start deadline has passed and it is
+  /// still pending.  No deadline: one branch.
+  final func expireIfLate() {
+    guard startBy.time != nil, startBy.hasPassed else { return }
+    _ = complete(from: .pending, to: .cancelled, expiring: true)
+  }
 
   /// True once the task has finished (not cancelled).
   final var isFinished: Bool { lock.withLock { state == .finished } }
@@ -134,10 +153,13 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   /// the lock is released, so they may call anything on this future.
   ///
   /// - Returns: `false`, changing nothing, if the state was not `expected`.
-  private func complete(from expected: State, to done: State) -> Bool {
+  private func complete(
+    from expected: State, to done: State, expiring: Bool = false
+  ) -> Bool {
     let told = lock.withLock { () -> Waiters? in
       guard state == expected else { return nil }
       state = done
+      expired = expiring
       isCalling = true
       becameDone.broadcast()
       let told = waiters
@@ -262,7 +284,9 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   if the future was cancelled; ``FuturesError`` `.timedOut` when the
   ///   timeout passes first, `.invalidArgument` for a negative timeout,
   ///   `.deadlock` when called from inside this future's own task.
-  @available(*, noasync, message: "blocks the calling thread")
+  @available(
+    *, noasync, message: "blocks the calling thread; use `try await future.value`"
+  )
   public func result(timeout: Duration? = nil) throws -> Value {
     let deadline = try Deadline(
       timeout: timeout, what: "cannot wait for the result")
@@ -276,7 +300,10 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// - Returns: the task's error, or `nil`.
   /// - Throws: `CancellationError` if the future was cancelled; a
   ///   ``FuturesError`` as for ``result(timeout:)``.
-  @available(*, noasync, message: "blocks the calling thread")
+  @available(
+    *, noasync,
+    message: "blocks the calling thread; use `try await future.thrownError`"
+  )
   public func error(timeout: Duration? = nil) throws -> (any Error)? {
     let deadline = try Deadline(
       timeout: timeout, what: "cannot wait for the error")
@@ -298,7 +325,14 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
         .timedOut,
         "timed out after \(Timeouts.describe(timeout)) waiting for a result")
     }
-    if isCancelled { throw CancellationError() }
+    return try doneOutcome()
+  }
+
+  /// The outcome of a future known to be done; throws for a cancellation.
+  func doneOutcome() throws -> Result<Value, any Error> {
+    if isCancelled {
+      throw isExpired ? Timeouts.deadlineExpired : CancellationError()
+    }
     return outcome!
   }
 

@@ -98,7 +98,10 @@ public final class ThreadPoolExecutor: Sendable {
   /// - Throws: ``FuturesError`` `.shutDown` after (or during a blocked
   ///   submit, at) shutdown; `.resourceExhausted` when no worker thread
   ///   exists and none can be started.
-  @available(*, noasync, message: "may block while the queue is full")
+  @available(
+    *, noasync,
+    message: "may block while the queue is full; use `try await pool.submit { … }`"
+  )
   public func submit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
@@ -112,7 +115,10 @@ public final class ThreadPoolExecutor: Sendable {
   ///
   /// - Throws: ``FuturesError`` `.timedOut` if the queue stayed full, and
   ///   the errors of ``submit(_:)``.
-  @available(*, noasync, message: "may block while the queue is full")
+  @available(
+    *, noasync,
+    message: "may block while the queue is full; use `try await pool.submit { … }`"
+  )
   public func submit<Value: Sendable>(
     timeout: Duration?, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {

@@ -22,15 +22,20 @@ public enum ReturnCondition: Sendable, Hashable {
 /// - Parameters:
 ///   - futures: the futures; they may come from different executors.
 ///   - timeout: the longest to wait; `nil` waits forever.  When it passes
-///     the call returns normally (nothing is cancelled).
+///     the call returns normally (nothing is cancelled unless
+///     `cancelOnTimeout`).
 ///   - returnWhen: the condition to wait for.
+///   - cancelOnTimeout: when the timeout passes, cancel every future not
+///     done (a batch deadline: tasks not started never run; running ones
+///     are not interrupted and stay in `notDone`).  Default `false`.
 /// - Returns: the futures done when the call returned, and the others.
 /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
 @available(*, noasync, message: "blocks a thread while futures are running")
 public func wait<F: AnyFuture>(
   _ futures: some Sequence<F>,
   timeout: Duration? = nil,
-  returnWhen: ReturnCondition = .allCompleted
+  returnWhen: ReturnCondition = .allCompleted,
+  cancelOnTimeout: Bool = false
 ) throws -> (done: [F], notDone: [F]) {
   let deadline = try Deadline(timeout: timeout, what: "wait")
   let all = distinct(futures)
@@ -38,11 +43,19 @@ public func wait<F: AnyFuture>(
   defer { waiter.stopWatching(all) }
   // Take completions until the condition holds, the deadline passes, or
   // every future is done.
-  waiting: while case .ready(let index) = waiter.next(deadline) {
-    switch returnWhen {
-    case .firstCompleted: break waiting
-    case .firstException where all[index].hasFailed: break waiting
-    case .firstException, .allCompleted: continue
+  waiting: while true {
+    switch waiter.next(deadline) {
+    case .ready(let index):
+      switch returnWhen {
+      case .firstCompleted: break waiting
+      case .firstException where all[index].hasFailed: break waiting
+      case .firstException, .allCompleted: continue
+      }
+    case .timedOut:
+      if cancelOnTimeout { cancelUnfinished(all) }
+      break waiting
+    case .exhausted:
+      break waiting
     }
   }
   var done: [F] = []
@@ -51,4 +64,10 @@ public func wait<F: AnyFuture>(
     if future.isDone { done.append(future) } else { notDone.append(future) }
   }
   return (done, notDone)
+}
+
+/// Cancels the futures not done (a batch deadline passed): what has not
+/// started never runs; running tasks are not touched.
+func cancelUnfinished(_ futures: [some AnyFuture]) {
+  for future in futures where !future.isDone { future.cancel() }
 }

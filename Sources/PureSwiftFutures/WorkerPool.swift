@@ -132,6 +132,7 @@ final class WorkerPool: @unchecked Sendable {
     nameThisThread(number: number)
     CurrentThread.setPool(self)
     while let future = queue.take() {
+      RoomWaiters.shared.itemTaken()  // room for a suspended async submit
       run(future)
     }
     CurrentThread.setPool(nil)
@@ -139,6 +140,7 @@ final class WorkerPool: @unchecked Sendable {
   }
 
   private func run(_ future: AnyFuture) {
+    future.expireIfLate()  // a must-start-by deadline
     guard future.setRunningOrNotifyCancel() else {
       future.dropBody()  // it was cancelled while queued: skip it
       markIdle()
@@ -174,8 +176,13 @@ final class WorkerPool: @unchecked Sendable {
   func shutdown(wait: Bool, cancelPending: Bool) {
     lock.withLock { isShutDown = true }
     queue.close()
+    RoomWaiters.shared.wakeAll()  // suspended async submits: shut down
     if cancelPending {
       while let future = queue.poll() {
+        if let job = future as? JobItem {
+          job.runElsewhere()  // a job cannot be cancelled: see JobItem
+          continue
+        }
         future.cancel()  // its callbacks run here
         _ = future.setRunningOrNotifyCancel()  // we skip it, once
         future.dropBody()

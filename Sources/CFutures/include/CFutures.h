@@ -100,6 +100,23 @@ bool cf_future_is_done(const cf_future *future);
  * Any thread. */
 bool cf_future_cancel(cf_future *future);
 
+/* Gives the future a must-start-by deadline (absolute CLOCK_MONOTONIC;
+ * NULL: none, the default).  Call before submitting it.  A worker that
+ * takes the future's item once the deadline has passed does not run it:
+ * the future becomes CANCELLED with its EXPIRED flag set (see
+ * cf_future_is_expired) by the same compare-and-swap, waiters wake and
+ * callbacks run on that worker, and the item is skipped as any cancelled
+ * one.  The check is made when a worker reaches the item, so a waiter
+ * learns of the expiry then, not at the deadline itself.
+ * Returns 0, or EINVAL (NULL future, tv_nsec out of range).  Any thread,
+ * before the submit. */
+int cf_future_set_start_by(cf_future *future, const struct timespec *start_by);
+
+/* True when the future was cancelled because its must-start-by deadline
+ * passed before a worker took it (it is then also CANCELLED or
+ * CANCELLED_AND_NOTIFIED).  Any thread; false for NULL. */
+bool cf_future_is_expired(const cf_future *future);
+
 /* The one door from PENDING to work.  Worker side.
  * Returns 0 (PENDING -> RUNNING: run the task), ECANCELED (CANCELLED ->
  * CANCELLED_AND_NOTIFIED: skip it; this happens once per future) or EINVAL
@@ -234,7 +251,11 @@ int cf_pool_create(const cf_pool_options *options, cf_pool **out);
 
 /* Queues (fn, arg, future).  On success the pool owns the item: fn gets
  * CF_TASK_RUN at most once (only if future is NULL or wins
- * set_running_or_notify_cancel) and CF_TASK_RELEASE exactly once.  On
+ * set_running_or_notify_cancel) and CF_TASK_RELEASE exactly once.  An item
+ * with a NULL future always gets CF_TASK_RUN exactly once: by a worker, or
+ * by cf_pool_shutdown(cancel_pending) on its caller's thread.  With
+ * CF_SUBMIT_TRY and a NULL future this never blocks (the path for Swift
+ * Concurrency jobs, which the caller runs elsewhere when it fails).  On
  * failure nothing was queued and fn is never called.
  * Returns 0, EINVAL (NULL pool or fn), ESHUTDOWN (shut down, before or
  * while blocked), ETIMEDOUT (full until the deadline), EAGAIN (full in
@@ -245,8 +266,10 @@ int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
                    const struct timespec *deadline);
 
 /* Stops accepting work (idempotent).  cancel_pending cancels every queued
- * future that has not started (their callbacks run on this thread);
- * otherwise queued work still runs.  wait joins every worker, except when
+ * future that has not started (their callbacks run on this thread) and runs
+ * every queued future-less item on this thread (fn gets CF_TASK_RUN, then
+ * CF_TASK_RELEASE: such an item cannot be cancelled, nobody would learn of
+ * it); otherwise queued work still runs.  wait joins every worker, except when
  * called from one of this pool's own workers: then it joins none and
  * returns (no self-join); the threads end once the work is done.
  * Returns 0 or EINVAL. */

@@ -13,6 +13,15 @@ protocol FutureUnderTest: AnyObject, Sendable {
   var isRunning: Bool { get }
   var isDone: Bool { get }
   func addCallback(_ callback: @escaping @Sendable (Self) throws -> Void)
+  /// `try await future.value`.
+  func awaitValue() async throws -> Int
+  /// `try await future.thrownError`.
+  func awaitThrownError() async throws -> (any Error)?
+}
+
+/// The module's `Backpressure`, module-neutral.
+enum BackpressureUnderTest {
+  case block, blockWithTimeout(Duration), reject, runOnCaller
 }
 
 /// The condition of the many-futures wait, module-neutral.
@@ -55,6 +64,40 @@ protocol PoolUnderTest: AnyObject, Sendable {
   static func waitFor(
     _ futures: [Fut], timeout: Duration?, returnWhen: WaitCondition
   ) throws -> (done: [Fut], notDone: [Fut])
+
+  /// `try await submit { … }`: suspends while the queue is full.
+  func submitAsync(_ body: @escaping @Sendable () throws -> Int) async throws
+    -> Fut
+  /// asCompleted and wait with `cancelOnTimeout: true`.
+  static func completionsCancellingOnTimeout(_ futures: [Fut], timeout: Duration)
+    throws -> () throws -> Fut?
+  static func waitCancellingOnTimeout(_ futures: [Fut], timeout: Duration)
+    throws -> (done: [Fut], notDone: [Fut])
+  static func asyncCompletionsCancellingOnTimeout(
+    _ futures: [Fut], timeout: Duration
+  ) throws -> () async throws -> Fut?
+  /// `submit(startBy:_:)`: a must-start-by deadline.
+  func submitTask(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) throws -> Fut
+  /// `submit(whenFull:_:)`.
+  func submitTask(
+    whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
+  ) throws -> Fut
+  /// `withTaskExecutorPreference(pool) { … }`.
+  func runWithPreference<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T
+  ) async throws -> T
+  /// `Task(executorPreference: pool) { … }`.
+  func taskWithPreference<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T
+  ) -> Task<T, any Error>
+  /// asyncCompleted: returns its iterator's `next`.
+  static func asyncCompletions(_ futures: [Fut], timeout: Duration?) throws
+    -> () async throws -> Fut?
+  /// asyncCompleted consumed with `for try await`.
+  static func allAsyncCompleted(_ futures: [Fut], timeout: Duration?)
+    async throws -> [Fut]
 
   /// The module's FuturesError code name ("timedOut", …) and message, or
   /// nil for any other error.

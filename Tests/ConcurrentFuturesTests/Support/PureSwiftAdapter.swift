@@ -11,6 +11,8 @@ extension PureSwiftFutures.Future: FutureUnderTest where Value == Int {
   func addCallback(_ callback: @escaping @Sendable (Future<Int>) throws -> Void) {
     addDoneCallback(callback)
   }
+  func awaitValue() async throws -> Int { try await value }
+  func awaitThrownError() async throws -> (any Error)? { try await thrownError }
 }
 
 extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
@@ -75,6 +77,80 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
       case .allCompleted: .allCompleted
       }
     return try wait(futures, timeout: timeout, returnWhen: condition)
+  }
+
+  func submitAsync(_ body: @escaping @Sendable () throws -> Int) async throws
+    -> Future<Int>
+  { try await submit(body) }
+
+  static func completionsCancellingOnTimeout(
+    _ futures: [Future<Int>], timeout: Duration
+  ) throws -> () throws -> Future<Int>? {
+    var iterator = try asCompleted(
+      futures, timeout: timeout, cancelOnTimeout: true)
+    return { try iterator.next() }
+  }
+
+  static func waitCancellingOnTimeout(_ futures: [Future<Int>], timeout: Duration)
+    throws -> (done: [Future<Int>], notDone: [Future<Int>])
+  {
+    try wait(futures, timeout: timeout, cancelOnTimeout: true)
+  }
+
+  static func asyncCompletionsCancellingOnTimeout(
+    _ futures: [Future<Int>], timeout: Duration
+  ) throws -> () async throws -> Future<Int>? {
+    var iterator = try asyncCompleted(
+      futures, timeout: timeout, cancelOnTimeout: true
+    ).makeAsyncIterator()
+    return { try await iterator.next() }
+  }
+
+  func submitTask(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) throws -> Future<Int> { try submit(startBy: startBy, body) }
+
+  func submitTask(
+    whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
+  ) throws -> Future<Int> {
+    let choice: Backpressure =
+      switch whenFull {
+      case .block: .block
+      case .blockWithTimeout(let timeout): .blockWithTimeout(timeout)
+      case .reject: .reject
+      case .runOnCaller: .runOnCaller
+      }
+    return try submit(whenFull: choice, body)
+  }
+
+  func runWithPreference<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T
+  ) async throws -> T {
+    try await withTaskExecutorPreference(self) { try await body() }
+  }
+
+  func taskWithPreference<T: Sendable>(
+    _ body: @escaping @Sendable () async throws -> T
+  ) -> Task<T, any Error> {
+    Task(executorPreference: self) { try await body() }
+  }
+
+  static func asyncCompletions(_ futures: [Future<Int>], timeout: Duration?)
+    throws -> () async throws -> Future<Int>?
+  {
+    var iterator = try asyncCompleted(futures, timeout: timeout)
+      .makeAsyncIterator()
+    return { try await iterator.next() }
+  }
+
+  static func allAsyncCompleted(_ futures: [Future<Int>], timeout: Duration?)
+    async throws -> [Future<Int>]
+  {
+    var yielded: [Future<Int>] = []
+    for try await future in try asyncCompleted(futures, timeout: timeout) {
+      yielded.append(future)
+    }
+    return yielded
   }
 
   static func futuresError(_ error: any Error) -> (code: String, message: String)? {

@@ -1,0 +1,164 @@
+// The pool in Swift Concurrency: a TaskExecutor, an async submit, and the
+// backpressure choices for a full queue.  (ConcurrentFutures has the same
+// public API in its own file of this name.)
+
+/// The pool as a Swift Concurrency task executor: async code can run its
+/// blocking parts on the pool's threads instead of the cooperative pool's.
+///
+/// ```swift
+/// let rows = await withTaskExecutorPreference(pool) {
+///   blockingQuery(sql)  // runs on a `cf-pool-N` thread
+/// }
+/// let task = Task(executorPreference: pool) { try blockingFetch(url) }
+/// ```
+///
+/// Jobs are queued like tasks but are never refused and never block the
+/// enqueuing thread: when the queue is full, the pool is shut down, or no
+/// worker thread can start, the job goes to Swift's global concurrent
+/// executor instead (it then runs on the cooperative pool — a full queue
+/// is the pool saying it is overloaded).  `shutdown(cancelPendingFutures:
+/// true)` cannot cancel a queued job (its Task would hang): it hands it to
+/// the global concurrent executor.
+extension ThreadPoolExecutor: TaskExecutor {
+  /// Queues `job` on the pool; see the extension's summary.
+  public func enqueue(_ job: consuming ExecutorJob) {
+    let job = UnownedJob(job)
+    do {
+      try pool.submit(JobItem(job, executor: self), whenFull: .reject)
+    } catch {
+      globalConcurrentExecutor.enqueue(ExecutorJob(job))
+    }
+  }
+}
+
+/// A Swift Concurrency job in the pool's queue, dressed as a future so the
+/// workers need no second kind of item.  It holds the executor it runs as:
+/// a job outlives no pool it names.
+final class JobItem: AnyFuture, @unchecked Sendable {
+  // @unchecked Sendable: both lets are Sendable in spirit (an UnownedJob is
+  // run exactly once, by the one thread that took the item).
+  private let job: UnownedJob
+  private let executor: ThreadPoolExecutor
+
+  init(_ job: UnownedJob, executor: ThreadPoolExecutor) {
+    self.job = job
+    self.executor = executor
+    super.init()
+  }
+
+  override func runBody() {
+    job.runSynchronously(on: executor.asUnownedTaskExecutor())
+  }
+
+  /// A job drained by `shutdown(cancelPending: true)`: it cannot be
+  /// cancelled (its Task would hang), and the draining thread may be
+  /// anyone's, so it goes to the global concurrent executor.
+  func runElsewhere() {
+    _ = setRunningOrNotifyCancel()
+    globalConcurrentExecutor.enqueue(ExecutorJob(job))
+    finish()
+  }
+}
+
+/// What a submit does when the pool's queue is full.
+public enum Backpressure: Sendable, Hashable {
+  /// Block the calling thread until there is room (``ThreadPoolExecutor/submit(_:)``).
+  case block
+  /// Block at most this long, then throw ``FuturesError`` `.timedOut`
+  /// (``ThreadPoolExecutor/submit(timeout:_:)``).
+  case blockWithTimeout(Duration)
+  /// Throw ``FuturesError`` `.queueFull` at once
+  /// (``ThreadPoolExecutor/trySubmit(_:)``).
+  case reject
+  /// Run the task on the calling thread, now, and hand back its finished
+  /// future (Java's `CallerRunsPolicy`): the submitter is slowed down by
+  /// exactly the work it could not hand off.
+  case runOnCaller
+}
+
+extension ThreadPoolExecutor {
+  /// Schedules `body`, doing what `whenFull` says if the queue is full.
+  ///
+  /// ```swift
+  /// let future = try pool.submit(whenFull: .runOnCaller) { try parse(blob) }
+  /// ```
+  ///
+  /// With `.runOnCaller` the task runs on this thread before the call
+  /// returns (its future is then done); waiting on that future from inside
+  /// its own task is not detected there.
+  ///
+  /// - Throws: the errors of ``submit(_:)``; `.timedOut` or `.queueFull`
+  ///   as `whenFull` says.  A shut-down pool throws `.shutDown` whatever
+  ///   `whenFull` is (nothing runs on the caller).
+  @available(
+    *, noasync,
+    message: "may block while the queue is full; use `try await pool.submit { … }`"
+  )
+  public func submit<Value: Sendable>(
+    whenFull: Backpressure, _ body: @escaping @Sendable () throws -> Value
+  ) throws -> Future<Value> {
+    switch whenFull {
+    case .block:
+      return try submit(body)
+    case .blockWithTimeout(let timeout):
+      return try submit(timeout: timeout, body)
+    case .reject:
+      return try trySubmit(body)
+    case .runOnCaller:
+      do {
+        return try trySubmit(body)
+      } catch let error as FuturesError where error.code == .queueFull {
+        let future = Future(body)
+        future.runOnCaller()
+        return future
+      }
+    }
+  }
+
+  /// Schedules `body`, suspending the calling Task (not blocking its
+  /// thread) while the queue is full — the async twin of ``submit(_:)``.
+  ///
+  /// ```swift
+  /// let future = try await pool.submit { try blockingFetch(url) }
+  /// let page = try await future.value
+  /// ```
+  ///
+  /// While the queue is full the Task is suspended on a list of waiters
+  /// that a worker wakes when it takes an item from a queue, and shutdown
+  /// wakes with the shut-down error; then it tries again.  Waiters are not
+  /// served in order: a suspended submit may be overtaken by a later one
+  /// (or a blocking one); none is lost.
+  ///
+  /// - Returns: the task's future.
+  /// - Throws: ``FuturesError`` `.shutDown` once the pool is shut down
+  ///   (also while suspended), `.resourceExhausted` as for ``submit(_:)``;
+  ///   `CancellationError` when the Task is cancelled while it waits for
+  ///   room (then nothing was queued).
+  public func submit<Value: Sendable>(
+    _ body: @escaping @Sendable () throws -> Value
+  ) async throws -> Future<Value> {
+    while true {
+      let epoch = RoomWaiters.shared.epoch
+      do {
+        return try trySubmit(body)
+      } catch let error as FuturesError where error.code == .queueFull {
+        try Task.checkCancellation()
+        await RoomWaiters.shared.waitForRoom(since: epoch) {
+          queuedTaskCount < queueCapacity
+        }
+        try Task.checkCancellation()
+      }
+    }
+  }
+}
+
+extension Future {
+  /// Runs the task here, now (run-on-caller backpressure): PENDING ->
+  /// RUNNING -> FINISHED on this thread.  Nobody else has the future yet,
+  /// so it cannot have been cancelled.
+  func runOnCaller() {
+    guard setRunningOrNotifyCancel() else { return }
+    runBody()
+    finish()
+  }
+}

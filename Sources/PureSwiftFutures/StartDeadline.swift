@@ -1,0 +1,39 @@
+// Must-start-by deadlines (DESIGN decision 12).  (ConcurrentFutures has the
+// same public API in its own file of this name.)
+
+extension ThreadPoolExecutor {
+  /// Schedules `body` with a must-start-by deadline: if no worker has
+  /// taken the task `startBy` after this call, it never runs.
+  ///
+  /// ```swift
+  /// let quote = try pool.submit(startBy: .milliseconds(200)) { try fetchQuote() }
+  /// ```
+  ///
+  /// A task whose deadline passes while it is queued is skipped by the
+  /// worker that reaches it: its future ends cancelled (`isCancelled`,
+  /// done-callbacks run on that worker) and ``Future/result(timeout:)``
+  /// throws ``FuturesError`` `.deadlineExpired` ("the task's start deadline
+  /// passed before a worker took it"), not `CancellationError`.  The
+  /// expiry is noticed when a worker reaches the task, not at the deadline
+  /// itself.  A task that started in time runs to the end.
+  ///
+  /// A full queue blocks this call at most until the deadline.
+  ///
+  /// - Parameters:
+  ///   - startBy: how long from now the task may wait to start.
+  ///   - body: the task.
+  /// - Returns: the task's future.
+  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative
+  ///   `startBy`; `.timedOut` if the queue stayed full until the deadline;
+  ///   the errors of ``submit(_:)``.
+  @available(*, noasync, message: "may block while the queue is full")
+  public func submit<Value: Sendable>(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Value
+  ) throws -> Future<Value> {
+    let deadline = try Deadline(timeout: startBy, what: "cannot submit")
+    let future = Future(body)
+    future.startBy = deadline
+    try pool.submit(future, whenFull: .block(deadline))
+    return future
+  }
+}

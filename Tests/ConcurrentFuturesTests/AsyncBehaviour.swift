@@ -1,0 +1,509 @@
+// Shared behaviour of the async bridges: `future.value`, asyncCompleted,
+// the pool as a TaskExecutor, the async submit and the backpressure
+// choices.  Threads are ordered with gates; the only timing assertions
+// (the starvation test) have wide margins.
+import Foundation
+import XCTest
+
+/// Polls `condition` (every ms, up to 30 s) without blocking a thread; for
+/// states the tests cannot be told of, such as "the job is queued".
+func eventually(_ condition: () -> Bool) async -> Bool {
+  let limit = ContinuousClock.now + .seconds(30)
+  while !condition() {
+    if ContinuousClock.now > limit { return false }
+    try? await Task.sleep(for: .milliseconds(1))
+  }
+  return true
+}
+
+/// The error an async `body` throws, or nil.
+func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
+  do { try await body(); return nil } catch { return error }
+}
+
+enum AsyncBehaviour {
+  // MARK: future.value
+
+  static func valueSuspendsUntilTheTaskFinishes<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let future = try pool.submitTask { gate.pass(); return 7 }
+    let waiter = Task { try await future.awaitValue() }
+    XCTAssertFalse(future.isDone)
+    gate.open()
+    let value = try await waiter.value
+    XCTAssertEqual(value, 7)
+    let again = try await future.awaitValue()
+    XCTAssertEqual(again, 7, "a done future answers at once")
+    let noError = try await future.awaitThrownError()
+    XCTAssertNil(noError)
+
+    let failing = try pool.submitTask { throw Boom(id: 3) }
+    let error = await thrownError { _ = try await failing.awaitValue() }
+    XCTAssertEqual(error as? Boom, Boom(id: 3), "the task's own error, as itself")
+    let thrown = try await failing.awaitThrownError()
+    XCTAssertEqual(thrown as? Boom, Boom(id: 3))
+  }
+
+  static func cancellingTheAwaitingTaskCancelsAPendingFuture<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let calls = Counter()
+    queued.addCallback { _ in calls.increment() }
+    // A second waiter, blocking, on a plain thread: it must wake too.
+    let otherWaiter = Arrivals()
+    let otherError = Recorder<String>()
+    Thread.detachNewThread {
+      if let error = thrownError({ _ = try queued.result(timeout: .seconds(30)) }) {
+        otherError.append("\(type(of: error))")
+      }
+      otherWaiter.arrive()
+    }
+    let awaiting = Task { try await queued.awaitValue() }
+    awaiting.cancel()
+    let error = await thrownError { _ = try await awaiting.value }
+    XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
+    XCTAssertTrue(queued.isCancelled)
+    XCTAssertEqual(calls.value, 1)
+    XCTAssertTrue(otherWaiter.waitFor(1), "the other waiter woke")
+    XCTAssertEqual(otherError.all, ["CancellationError"])
+    gate.open()
+    let blockerValue = try await blocker.awaitValue()
+    XCTAssertEqual(blockerValue, 0)
+    pool.shutdownPool(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 0, "a cancelled task never runs")
+  }
+
+  static func cancellingTheAwaitingTaskLeavesARunningFutureAlone<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let running = try pool.submitTask { started.arrive(); gate.pass(); return 9 }
+    XCTAssertTrue(started.waitFor(1))
+    let awaiting = Task { try await running.awaitValue() }
+    awaiting.cancel()
+    XCTAssertFalse(running.isCancelled)
+    gate.open()
+    let value = try await awaiting.value
+    XCTAssertEqual(value, 9, "a running task is not interrupted; the await waits for it")
+  }
+
+  // MARK: asyncCompleted
+
+  static func asyncCompletedYieldsDoneFirstThenInCompletionOrder<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let done = try pool.submitTask { 0 }
+    _ = try await done.awaitValue()
+    let gate = Gate()
+    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let queued = try pool.submitTask { 2 }  // one worker, FIFO: after blocker
+    let next = try P.asyncCompletions(
+      [blocker, done, queued, blocker, done], timeout: nil)
+    let first = try await next()
+    XCTAssertTrue(first === done, "futures already done come first")
+    gate.open()
+    let second = try await next()
+    let third = try await next()
+    let end = try await next()
+    XCTAssertTrue(second === blocker)
+    XCTAssertTrue(third === queued)
+    XCTAssertNil(end, "each future once")
+    let again = try await next()
+    XCTAssertNil(again)
+
+    let all = try await P.allAsyncCompleted([queued, done, blocker], timeout: .seconds(30))
+    XCTAssertEqual(all.count, 3, "for try await over done futures")
+    let none = try await P.allAsyncCompleted([], timeout: nil)
+    XCTAssertTrue(none.isEmpty)
+  }
+
+  static func asyncCompletedTimeoutNamesTheUnfinished<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let done = try pool.submitTask { 0 }
+    _ = try await done.awaitValue()
+    let gate = Gate()
+    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let queued = try pool.submitTask { 2 }
+    let next = try P.asyncCompletions(
+      [blocker, queued, done], timeout: .milliseconds(50))
+    let first = try await next()
+    XCTAssertTrue(first === done)
+    let error = await thrownError { _ = try await next() }
+    assertFuturesError(
+      P.self, error ?? Boom(id: 0), code: "timedOut",
+      messageContains: "2 (of 3) futures unfinished after")
+    XCTAssertFalse(blocker.isCancelled, "a timeout cancels nothing")
+    gate.open()
+    _ = try await queued.awaitValue()
+    let later = [try await next(), try await next()]
+    XCTAssertTrue(later[0] === blocker && later[1] === queued,
+                  "a later call yields what finished meanwhile")
+    let end = try await next()
+    XCTAssertNil(end)
+
+    let negative = thrownError {
+      _ = try P.asyncCompletions([done], timeout: .milliseconds(-1))
+    }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+  }
+
+  static func asyncCompletedThrowsCancellationWhenItsTaskIsCancelled<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let iterating = Task {
+      try await P.allAsyncCompleted([blocker], timeout: nil)
+    }
+    iterating.cancel()
+    let error = await thrownError { _ = try await iterating.value }
+    XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
+    XCTAssertFalse(blocker.isCancelled, "the futures are not cancelled")
+    gate.open()
+  }
+
+  // MARK: TaskExecutor
+
+  static func executorPreferenceRunsOnThePoolsThreads<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let prefix = uniquePrefix()
+    let pool = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let name = try await pool.runWithPreference { currentThreadName() }
+    XCTAssertTrue(name.hasPrefix(prefix + "-"), "ran on \(name)")
+    let afterSuspension = try await pool.runWithPreference { () async throws -> String in
+      try await Task.sleep(for: .milliseconds(1))
+      return currentThreadName()
+    }
+    XCTAssertTrue(afterSuspension.hasPrefix(prefix + "-"), "resumed on \(afterSuspension)")
+    let taskName = try await pool.taskWithPreference { currentThreadName() }.value
+    XCTAssertTrue(taskName.hasPrefix(prefix + "-"), "Task ran on \(taskName)")
+  }
+
+  static func jobsBypassAFullQueueAndOutliveShutdown<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let prefix = uniquePrefix()
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1, prefix: prefix)
+    let gate = Gate()
+    let started = Arrivals()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let filler = try pool.submitTask { 1 }
+    // The queue is full: the job is not refused, it runs elsewhere.
+    let onFull = try await pool.taskWithPreference { 5 }.value
+    XCTAssertEqual(onFull, 5)
+    gate.open()
+    _ = try await filler.awaitValue()
+    _ = try await blocker.awaitValue()
+
+    // A job queued behind a busy worker when shutdown cancels the pending
+    // work still runs (cancelling it would hang its Task).
+    let gate2 = Gate()
+    let started2 = Arrivals()
+    let blocker2 = try pool.submitTask { started2.arrive(); gate2.pass(); return 0 }
+    XCTAssertTrue(started2.waitFor(1))
+    let job = pool.taskWithPreference { 6 }
+    let queuedJob = await eventually { pool.queuedTasks == 1 }
+    XCTAssertTrue(queuedJob, "the job was queued")
+    pool.shutdownPool(wait: false, cancelPending: true)
+    let drained = try await job.value
+    XCTAssertEqual(drained, 6)
+    gate2.open()
+    _ = try await blocker2.awaitValue()
+    pool.shutdownPool(wait: true, cancelPending: false)
+
+    // After shutdown: still runs (elsewhere).
+    let late = try await pool.taskWithPreference { 7 }.value
+    XCTAssertEqual(late, 7)
+  }
+
+  /// 64 child tasks each blocking 50 ms: under the pool's preference (64
+  /// workers) the cooperative pool stays free and a heartbeat keeps
+  /// ticking; without it they occupy the cooperative threads and the
+  /// heartbeat stalls.
+  static func blockingUnderPreferenceLeavesTheCooperativePoolResponsive<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 64, queueCapacity: 1024, prefix: uniquePrefix())
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+
+    @Sendable func blockingRound() async {
+      await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<64 { group.addTask { usleep(50_000) } }
+      }
+    }
+
+    func ticks(during work: () async throws -> Void) async rethrows
+      -> (ticks: Int, seconds: Double)
+    {
+      let stop = Counter()
+      let beats = Counter()
+      // At the blocking tasks' own priority: the global executor keeps a
+      // set of threads per priority, and a heartbeat at another one would
+      // not compete with them at all.
+      let heartbeat = Task.detached(priority: Task.currentPriority) {
+        while stop.value == 0 {
+          try? await Task.sleep(for: .milliseconds(10))
+          beats.increment()
+        }
+      }
+      let clock = ContinuousClock()
+      let start = clock.now
+      try await work()
+      let elapsed = clock.now - start
+      let count = beats.value
+      stop.increment()
+      await heartbeat.value
+      let seconds = Double(elapsed.components.seconds)
+        + Double(elapsed.components.attoseconds) / 1e18
+      return (count, seconds)
+    }
+
+    let onPool = try await ticks {
+      try await pool.runWithPreference {
+        for _ in 0..<4 { await blockingRound() }
+      }
+    }
+    let onCooperative = await ticks { await blockingRound() }
+    let poolRate = Double(onPool.ticks) / onPool.seconds
+    let cooperativeRate = Double(onCooperative.ticks) / onCooperative.seconds
+    print(
+      "\(P.implementationName): heartbeat \(onPool.ticks) ticks in "
+        + "\(onPool.seconds) s with the pool, \(onCooperative.ticks) in "
+        + "\(onCooperative.seconds) s without")
+    XCTAssertGreaterThanOrEqual(onPool.ticks, 3, "the heartbeat kept ticking")
+    XCTAssertLessThan(
+      cooperativeRate, poolRate, "without the pool the heartbeat stalls")
+  }
+
+  // MARK: Submitting
+
+  static func asyncSubmitSuspendsWhileFull<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let filler = try pool.submitTask { 1 }
+    let full = thrownError { _ = try pool.trySubmitTask { 0 } }
+    assertFuturesError(P.self, full ?? Boom(id: 0), code: "queueFull")
+
+    let submitting = Task { try await pool.submitAsync { 2 } }
+    let cancelled = Task { try await pool.submitAsync { 3 } }
+    cancelled.cancel()
+    let cancelError = await thrownError { _ = try await cancelled.value }
+    XCTAssertTrue(cancelError is CancellationError, "got \(String(describing: cancelError))")
+    gate.open()
+    let future = try await submitting.value
+    let value = try await future.awaitValue()
+    XCTAssertEqual(value, 2)
+    _ = try await filler.awaitValue()
+    _ = try await blocker.awaitValue()
+
+    // Shut down while suspended: the shut-down error.
+    let gate2 = Gate()
+    let started2 = Arrivals()
+    let blocker2 = try pool.submitTask { started2.arrive(); gate2.pass(); return 0 }
+    XCTAssertTrue(started2.waitFor(1))
+    _ = try pool.submitTask { 1 }
+    let refused = Task { try await pool.submitAsync { 4 } }
+    pool.shutdownPool(wait: false, cancelPending: false)
+    let shutError = await thrownError { _ = try await refused.value }
+    assertFuturesError(P.self, shutError ?? Boom(id: 0), code: "shutDown")
+    gate2.open()
+    _ = try await blocker2.awaitValue()
+  }
+
+  /// Many async submitters on a tiny queue: every submit gets in (a lost
+  /// wake-up would leave one suspended: the 60 s watchdog fails the test).
+  static func asyncSubmitsOnATinyQueueAllGetIn<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 2, queueCapacity: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let perSubmitter = scaled(2_000, minimum: 100)
+    let ran = Counter()
+    let finished = try await withThrowingTaskGroup(of: Bool.self) { group in
+      group.addTask {
+        try await withThrowingTaskGroup(of: Void.self) { submitters in
+          for _ in 0..<8 {
+            submitters.addTask {
+              for i in 0..<perSubmitter {
+                _ = try await pool.submitAsync { ran.increment(); return i }
+              }
+            }
+          }
+          try await submitters.waitForAll()
+        }
+        return true
+      }
+      group.addTask {
+        try? await Task.sleep(for: .seconds(60))
+        return false
+      }
+      let first = try await group.next()!
+      group.cancelAll()
+      return first
+    }
+    XCTAssertTrue(finished, "every async submit got in within 60 s")
+    pool.shutdownPool(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 8 * perSubmitter, "each task ran once")
+  }
+
+  static func backpressureChoicesOnAFullQueue<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let filler = try pool.submitTask(whenFull: .block) { 1 }
+
+    let rejected = thrownError { _ = try pool.submitTask(whenFull: .reject) { 0 } }
+    assertFuturesError(P.self, rejected ?? Boom(id: 0), code: "queueFull")
+    let timedOut = thrownError {
+      _ = try pool.submitTask(whenFull: .blockWithTimeout(.milliseconds(20))) { 0 }
+    }
+    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut")
+
+    let me = currentThreadName()
+    let ranOn = Recorder<String>()
+    let here = try pool.submitTask(whenFull: .runOnCaller) {
+      ranOn.append(currentThreadName())
+      return 5
+    }
+    XCTAssertTrue(here.isDone, "run on the caller before submit returned")
+    XCTAssertEqual(ranOn.all, [me])
+    XCTAssertEqual(try here.result(timeout: .zero), 5)
+    let failing = try pool.submitTask(whenFull: .runOnCaller) { throw Boom(id: 8) }
+    XCTAssertEqual(try failing.error(timeout: .zero) as? Boom, Boom(id: 8))
+
+    gate.open()
+    XCTAssertEqual(try filler.result(timeout: .seconds(30)), 1)
+    XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
+    pool.shutdownPool(wait: true, cancelPending: false)
+    let shut = thrownError { _ = try pool.submitTask(whenFull: .runOnCaller) { 0 } }
+    assertFuturesError(P.self, shut ?? Boom(id: 0), code: "shutDown")
+  }
+
+  // MARK: Deadlines
+
+  static func startDeadlinePassedInTheQueueNeverRuns<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    // A zero deadline has passed by the time any worker reaches the task.
+    let late = try pool.submitTask(startBy: .zero) { ran.increment(); return 1 }
+    let inTime = try pool.submitTask(startBy: .seconds(300)) { ran.increment(); return 2 }
+    let calls = Counter()
+    late.addCallback { f in if f.isCancelled { calls.increment() } }
+    XCTAssertFalse(late.isDone, "still queued: nothing has looked at it")
+    gate.open()
+    let value = try await inTime.awaitValue()
+    XCTAssertEqual(value, 2, "a task that starts in time runs")
+    XCTAssertTrue(late.isCancelled)
+    XCTAssertEqual(calls.value, 1, "callbacks ran once, seeing it cancelled")
+    XCTAssertEqual(ran.value, 1, "the expired task never ran")
+    let expected = "the task's start deadline passed before a worker took it"
+    let viaAwait = await thrownError { _ = try await late.awaitValue() }
+    assertFuturesError(
+      P.self, viaAwait ?? Boom(id: 0), code: "deadlineExpired",
+      messageContains: expected)
+    let viaError = thrownError { _ = try late.error(timeout: .zero) }
+    assertFuturesError(P.self, viaError ?? Boom(id: 0), code: "deadlineExpired")
+    XCTAssertTrue(late.cancel(), "cancel() on it still says cancelled")
+    _ = try await blocker.awaitValue()
+
+    let negative = thrownError { _ = try pool.submitTask(startBy: .seconds(-1)) { 0 } }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+  }
+
+  static func startDeadlineBoundsABlockedSubmit<P: PoolUnderTest>(_: P.Type) throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    _ = try pool.submitTask { 1 }
+    let full = thrownError { _ = try pool.submitTask(startBy: .milliseconds(20)) { 2 } }
+    assertFuturesError(P.self, full ?? Boom(id: 0), code: "timedOut")
+    gate.open()
+    XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
+  }
+
+  static func batchDeadlineCancelsWhatHasNotStarted<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let running = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let queued = try (0..<3).map { _ in try pool.submitTask { ran.increment(); return 1 } }
+
+    // wait
+    let (done, notDone) = try P.waitCancellingOnTimeout(
+      [running, queued[0]], timeout: .milliseconds(20))
+    XCTAssertTrue(done.count == 1 && done[0] === queued[0], "the pending one, cancelled")
+    XCTAssertTrue(notDone.count == 1 && notDone[0] === running, "the running one goes on")
+    XCTAssertTrue(queued[0].isCancelled)
+    XCTAssertFalse(running.isCancelled)
+
+    // asCompleted
+    let next = try P.completionsCancellingOnTimeout(
+      [running, queued[1]], timeout: .milliseconds(20))
+    let error = thrownError { _ = try next() }
+    assertFuturesError(
+      P.self, error ?? Boom(id: 0), code: "timedOut",
+      messageContains: "2 (of 2) futures unfinished after")
+    XCTAssertTrue(queued[1].isCancelled)
+    XCTAssertTrue(try next() === queued[1], "the cancelled one is done now")
+
+    // asyncCompleted
+    let asyncNext = try P.asyncCompletionsCancellingOnTimeout(
+      [running, queued[2]], timeout: .milliseconds(20))
+    let asyncError = await thrownError { _ = try await asyncNext() }
+    assertFuturesError(
+      P.self, asyncError ?? Boom(id: 0), code: "timedOut",
+      messageContains: "2 (of 2) futures unfinished after")
+    XCTAssertTrue(queued[2].isCancelled)
+    XCTAssertFalse(running.isCancelled)
+
+    gate.open()
+    _ = try await running.awaitValue()
+    pool.shutdownPool(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 0, "no cancelled task ran")
+  }
+}

@@ -1,0 +1,39 @@
+// Runs AsyncBehaviour against each implementation: one explicit test method per
+// behaviour and implementation (a generic XCTestCase breaks discovery on Linux).
+import XCTest
+
+final class AsyncTests_C: XCTestCase {
+  func test_valueSuspendsUntilTheTaskFinishes() async throws { try await AsyncBehaviour.valueSuspendsUntilTheTaskFinishes(CBacked.self) }
+  func test_cancellingTheAwaitingTaskCancelsAPendingFuture() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskCancelsAPendingFuture(CBacked.self) }
+  func test_cancellingTheAwaitingTaskLeavesARunningFutureAlone() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskLeavesARunningFutureAlone(CBacked.self) }
+  func test_asyncCompletedYieldsDoneFirstThenInCompletionOrder() async throws { try await AsyncBehaviour.asyncCompletedYieldsDoneFirstThenInCompletionOrder(CBacked.self) }
+  func test_asyncCompletedTimeoutNamesTheUnfinished() async throws { try await AsyncBehaviour.asyncCompletedTimeoutNamesTheUnfinished(CBacked.self) }
+  func test_asyncCompletedThrowsCancellationWhenItsTaskIsCancelled() async throws { try await AsyncBehaviour.asyncCompletedThrowsCancellationWhenItsTaskIsCancelled(CBacked.self) }
+  func test_executorPreferenceRunsOnThePoolsThreads() async throws { try await AsyncBehaviour.executorPreferenceRunsOnThePoolsThreads(CBacked.self) }
+  func test_jobsBypassAFullQueueAndOutliveShutdown() async throws { try await AsyncBehaviour.jobsBypassAFullQueueAndOutliveShutdown(CBacked.self) }
+  func test_blockingUnderPreferenceLeavesTheCooperativePoolResponsive() async throws { try await AsyncBehaviour.blockingUnderPreferenceLeavesTheCooperativePoolResponsive(CBacked.self) }
+  func test_asyncSubmitSuspendsWhileFull() async throws { try await AsyncBehaviour.asyncSubmitSuspendsWhileFull(CBacked.self) }
+  func test_asyncSubmitsOnATinyQueueAllGetIn() async throws { try await AsyncBehaviour.asyncSubmitsOnATinyQueueAllGetIn(CBacked.self) }
+  func test_backpressureChoicesOnAFullQueue() throws { try AsyncBehaviour.backpressureChoicesOnAFullQueue(CBacked.self) }
+  func test_startDeadlinePassedInTheQueueNeverRuns() async throws { try await AsyncBehaviour.startDeadlinePassedInTheQueueNeverRuns(CBacked.self) }
+  func test_startDeadlineBoundsABlockedSubmit() throws { try AsyncBehaviour.startDeadlineBoundsABlockedSubmit(CBacked.self) }
+  func test_batchDeadlineCancelsWhatHasNotStarted() async throws { try await AsyncBehaviour.batchDeadlineCancelsWhatHasNotStarted(CBacked.self) }
+}
+
+final class AsyncTests_PureSwift: XCTestCase {
+  func test_valueSuspendsUntilTheTaskFinishes() async throws { try await AsyncBehaviour.valueSuspendsUntilTheTaskFinishes(PureSwift.self) }
+  func test_cancellingTheAwaitingTaskCancelsAPendingFuture() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskCancelsAPendingFuture(PureSwift.self) }
+  func test_cancellingTheAwaitingTaskLeavesARunningFutureAlone() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskLeavesARunningFutureAlone(PureSwift.self) }
+  func test_asyncCompletedYieldsDoneFirstThenInCompletionOrder() async throws { try await AsyncBehaviour.asyncCompletedYieldsDoneFirstThenInCompletionOrder(PureSwift.self) }
+  func test_asyncCompletedTimeoutNamesTheUnfinished() async throws { try await AsyncBehaviour.asyncCompletedTimeoutNamesTheUnfinished(PureSwift.self) }
+  func test_asyncCompletedThrowsCancellationWhenItsTaskIsCancelled() async throws { try await AsyncBehaviour.asyncCompletedThrowsCancellationWhenItsTaskIsCancelled(PureSwift.self) }
+  func test_executorPreferenceRunsOnThePoolsThreads() async throws { try await AsyncBehaviour.executorPreferenceRunsOnThePoolsThreads(PureSwift.self) }
+  func test_jobsBypassAFullQueueAndOutliveShutdown() async throws { try await AsyncBehaviour.jobsBypassAFullQueueAndOutliveShutdown(PureSwift.self) }
+  func test_blockingUnderPreferenceLeavesTheCooperativePoolResponsive() async throws { try await AsyncBehaviour.blockingUnderPreferenceLeavesTheCooperativePoolResponsive(PureSwift.self) }
+  func test_asyncSubmitSuspendsWhileFull() async throws { try await AsyncBehaviour.asyncSubmitSuspendsWhileFull(PureSwift.self) }
+  func test_asyncSubmitsOnATinyQueueAllGetIn() async throws { try await AsyncBehaviour.asyncSubmitsOnATinyQueueAllGetIn(PureSwift.self) }
+  func test_backpressureChoicesOnAFullQueue() throws { try AsyncBehaviour.backpressureChoicesOnAFullQueue(PureSwift.self) }
+  func test_startDeadlinePassedInTheQueueNeverRuns() async throws { try await AsyncBehaviour.startDeadlinePassedInTheQueueNeverRuns(PureSwift.self) }
+  func test_startDeadlineBoundsABlockedSubmit() throws { try AsyncBehaviour.startDeadlineBoundsABlockedSubmit(PureSwift.self) }
+  func test_batchDeadlineCancelsWhatHasNotStarted() async throws { try await AsyncBehaviour.batchDeadlineCancelsWhatHasNotStarted(PureSwift.self) }
+}
