@@ -175,3 +175,12 @@ final class CFuturesSystem: PoolSystem, @unchecked Sendable {
     for future in dead.futures { cf_future_destroy(future) }
   }
 }
+
+/// CF_SPIN_LIMIT_NS in the environment sets the C core's spin-before-park
+/// limit for this run (0 turns spinning off), to show what spinning buys.
+func applySpinLimitFromEnvironment() -> String {
+  if let raw = getenv("CF_SPIN_LIMIT_NS"), let limit = Int64(String(cString: raw)) {
+    cf_set_spin_limit(limit)
+  }
+  return "C core spin-before-park limit: \(cf_spin_limit()) ns (CF_SPIN_LIMIT_NS)"
+}

@@ -137,6 +137,7 @@ func writeJSON(_ records: [Record], to path: String) {
 
 func benchMain() -> Int32 {
   let arguments = Array(CommandLine.arguments.dropFirst())
+  let spinLine = applySpinLimitFromEnvironment()  // children inherit the env
   if arguments.first == "--child" { childMain(Array(arguments.dropFirst())) }
   let options = parseOptions(arguments)
 
@@ -168,6 +169,7 @@ func benchMain() -> Int32 {
       + "then median (min – max) of \(repetitions); systems interleaved in the order "
       + allSystems.map { $0.name }.joined(separator: ", "))
   print("NIOThreadPool mode: \(NIOThreadPoolSystem.mode)")
+  print(spinLine)
   print(
     "Dispatch: one concurrent DispatchQueue, futures from DispatchGroup; libdispatch "
       + "sizes its own thread pool, so P does not apply to it")

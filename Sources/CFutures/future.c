@@ -289,8 +289,12 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
     return 0;
   if (cf__current_future == f)
     return EDEADLK;
-  /* Spin before parking, unless the deadline has passed (a poll). */
-  if (!deadline_passed(deadline)) {
+  /* A deadline already past is a poll: no WAITING bit, so the completer
+   * pays no futex wake for a waiter that is gone. */
+  if (deadline_passed(deadline))
+    return ETIMEDOUT;
+  /* Spin before parking. */
+  {
     if (cf__spin_until(future_done, f, &wait_spin_budget))
       return 0;
     w = atomic_load_explicit(&f->word, memory_order_acquire);

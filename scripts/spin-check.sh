@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# spin-check.sh [--planted] — model-checks Tests/Model/future.pml (the
+# future state word, listener list, futex wait and cancel protocol of
+# Sources/CFutures/future.c as pool.c and waiter.c drive it) with spin.
+#
+# Default: every pass below, then the planted-bug passes, which must FAIL
+# (a planted pass counts as passed when spin finds the expected kind of
+# error), so each run also shows that the checker catches bugs.
+#   --planted  only the planted-bug passes
+#
+# A pass: `spin -a [-D...] future.pml`, `gcc -O2 [-DNOCLAIM] -o pan pan.c`,
+# `./pan` (safety: assertions + invalid end states) or `./pan -a -f -N
+# PROP` (one LTL property, weak fairness), in .build-spin/<config>/.  It
+# passes on "errors: 0" with the search complete.  The last line is
+# "spin: N passed, M failed"; exit status 1 when M > 0.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+MODEL=Tests/Model/future.pml
+OUT=.build-spin
+mode=${1:-all}
+case $mode in
+  all|--planted) ;;
+  *) echo "usage: $0 [--planted]" >&2; exit 2 ;;
+esac
+command -v spin >/dev/null || { echo "spin: not installed"; \
+  echo "spin: 0 passed, 1 failed"; exit 1; }
+mkdir -p "$OUT"
+
+# Model configurations (-D flags for spin's preprocessor; see the model).
+BASE=""                                  # worker, canceller, adder x2,
+                                         # nested add, waiter
+LIVE="-DNCB=1"                           # the same, one added callback
+TWO_WAITERS="-DNWAITERS=2 -DNCB=0 -DNESTED=0"        # wake of all
+UNREGISTER="-DUNREG=1 -DNWAITERS=0 -DNCB=1"          # waiter node unlink
+TWO_RUNNERS="-DNWORKERS=2 -DNCB=1 -DNWAITERS=0"      # 2nd set_running
+EXPIRING="-DEXPIRE=1 -DNCB=1"            # must-start-by expiry
+
+passed=0
+failed=0
+# Limits: a truncated search is a failure, never a silent pass.
+PAN_FLAGS=(-m200000)
+CC_FLAGS=(-O2 -DCOLLAPSE -DMEMLIM=4096 -DNFAIR=3)
+
+# build DIR CLAIM DEFINES — spin -a and gcc into DIR (cached per DIR).
+build() {
+  local dir=$1 claim=$2 defs=$3
+  if [ -x "$dir/pan" ]; then return 0; fi
+  mkdir -p "$dir"
+  cp "$MODEL" "$dir/future.pml"
+  # shellcheck disable=SC2086
+  (cd "$dir" && spin $defs -a future.pml > spin.out 2>&1) || {
+    cat "$dir/spin.out"; return 1; }
+  local extra=()
+  [ "$claim" = noclaim ] && extra=(-DNOCLAIM)
+  (cd "$dir" && gcc "${CC_FLAGS[@]}" "${extra[@]}" -o pan pan.c \
+    > gcc.out 2>&1) || { cat "$dir/gcc.out"; return 1; }
+}
+
+# check NAME EXPECT DEFINES PROP [PAN_ARGS...] — one pass.  PROP "safety"
+# or an ltl name.  EXPECT "ok", or a regex the failing pan output must
+# contain.  PAN_ARGS go to ./pan.
+check() {
+  local name=$1 expect=$2 defs=$3 prop=$4
+  shift 4
+  local key claim dir args=("$@")
+  key=$(echo "${defs:-base}" | tr -c 'A-Za-z0-9=\n' '_')
+  if [ "$prop" = safety ]; then
+    claim=noclaim
+  else
+    claim=claim
+    args+=(-a -f -N "$prop")
+  fi
+  dir=$OUT/$key-$claim
+  local start=$SECONDS
+  if ! build "$dir" "$claim" "$defs"; then
+    echo "FAIL $name: spin/gcc failed"
+    failed=$((failed + 1))
+    return
+  fi
+  local log=$dir/$prop.out
+  (cd "$dir" && rm -f ./*.trail && ./pan "${PAN_FLAGS[@]}" "${args[@]}" \
+    > "$prop.out" 2>&1)
+  local errors states result
+  errors=$(grep -oE "errors: [0-9]+" "$log" | grep -oE "[0-9]+" | tail -1)
+  states=$(grep -oE "^ *[0-9.e+]+ states, stored" "$log" | awk '{print $1}')
+  local took=$((SECONDS - start))
+  if [ "$expect" = ok ]; then
+    if [ "${errors:-x}" = 0 ] && ! grep -q "max search depth too small" \
+         "$log" && ! grep -q "out of memory" "$log"; then
+      result=ok
+    else
+      result=FAIL
+    fi
+  else
+    if [ "${errors:-0}" != 0 ] && grep -qE "$expect" "$log"; then
+      result=ok
+    else
+      result=FAIL
+    fi
+  fi
+  local what
+  what=$(grep -E "^pan:[0-9]+: |^pan: .*(violated|cycle|invalid)" "$log" \
+    | head -1)
+  printf '%-4s %-44s %-20s errors: %s, %s states, %ss %s\n' "$result" \
+    "$name" "$prop" "${errors:-?}" "${states:-?}" "$took" \
+    "${what:+($what)}"
+  if [ "$result" = ok ]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    tail -20 "$log"
+    # The counterexample, for a pass that should have been clean.
+    if [ "$expect" = ok ] && ls "$dir"/*.trail >/dev/null 2>&1; then
+      # shellcheck disable=SC2086
+      (cd "$dir" && spin $defs -t -p -g future.pml | tail -60)
+    fi
+  fi
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+if [ "$mode" = all ]; then
+  echo "==> spin: the model as future.c implements it (must hold)"
+  check "base: worker, canceller, adders, waiter" ok "$BASE" safety
+  check "two waiters (wake all)" ok "$TWO_WAITERS" safety
+  check "waiter node unregistered while completing" ok "$UNREGISTER" safety
+  check "two callers of set_running" ok "$TWO_RUNNERS" safety
+  check "worker expires a late item" ok "$EXPIRING" safety
+  check "base, one added callback" ok "$LIVE" waiters_woken
+  check "base, one added callback" ok "$LIVE" cancel_excludes_run
+  check "base, one added callback" ok "$LIVE" terminates
+  check "two waiters" ok "$TWO_WAITERS" waiters_woken
+  check "two waiters" ok "$TWO_WAITERS" terminates
+  check "worker expires a late item" ok "$EXPIRING" cancel_excludes_run
+fi
+
+echo "==> spin: planted bugs (each must be caught)"
+check "planted: cancel check-then-set" "assertion violated" \
+  "-DPLANT_CANCEL_CHECK_THEN_SET" safety
+check "planted: cancel check-then-set, LTL alone" \
+  "assertion violated .*cancel_won" \
+  "-DPLANT_CANCEL_CHECK_THEN_SET -DNOASSERTS $LIVE" cancel_excludes_run
+check "planted: set_running check-then-set" \
+  "assertion violated .*runs *== *1" \
+  "-DPLANT_RUN_CHECK_THEN_SET -DNWORKERS=2 -DNCANCEL=0 -DNCB=1 -DNWAITERS=0" \
+  safety
+check "planted: adder links without done check" \
+  "assertion violated .*cb_runs" "-DPLANT_ADD_UNCHECKED" safety
+check "planted: adder ignores CALLING (order)" \
+  "assertion violated .*cb_started" "-DPLANT_ADD_IGNORES_CALLING" safety
+check "planted: CALLING cleared after unlock" \
+  "assertion violated .*cb_runs" "-DPLANT_CLEAR_CALLING_UNLOCKED" safety
+check "planted: wake decided before the CAS" "acceptance cycle" \
+  "-DPLANT_STALE_WAKE $LIVE" waiters_woken
+check "planted: wake decided before the CAS" "invalid end state" \
+  "-DPLANT_STALE_WAKE $TWO_WAITERS" safety
+
+echo "spin: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
