@@ -285,7 +285,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   timeout passes first, `.invalidArgument` for a negative timeout,
   ///   `.deadlock` when called from inside this future's own task.
   @available(
-    *, noasync, message: "blocks the calling thread; use `try await future.value`"
+    *, noasync, message: "blocks the calling thread; use `try await future.result(timeout:)` or `.value`"
   )
   public func result(timeout: Duration? = nil) throws -> Value {
     let deadline = try Deadline(
@@ -302,7 +302,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   ``FuturesError`` as for ``result(timeout:)``.
   @available(
     *, noasync,
-    message: "blocks the calling thread; use `try await future.thrownError`"
+    message: "blocks the calling thread; use `try await future.error(timeout:)` or `.thrownError`"
   )
   public func error(timeout: Duration? = nil) throws -> (any Error)? {
     let deadline = try Deadline(

@@ -18,7 +18,7 @@ extension ThreadPoolExecutor {
   /// - Throws: the first error in input order (a task's own error,
   ///   `CancellationError`, or ``FuturesError``); tasks not yet started are
   ///   then cancelled.
-  @available(*, noasync, message: "blocks a thread while tasks run")
+  @available(*, noasync, message: "blocks a thread; use `try await pool.map(…)`")
   public func map<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,

@@ -30,7 +30,7 @@ public enum ReturnCondition: Sendable, Hashable {
 ///     are not interrupted and stay in `notDone`).  Default `false`.
 /// - Returns: the futures done when the call returned, and the others.
 /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
-@available(*, noasync, message: "blocks a thread while futures are running")
+@available(*, noasync, message: "blocks a thread; use `try await wait(…)`")
 public func wait<F: AnyFuture>(
   _ futures: some Sequence<F>,
   timeout: Duration? = nil,

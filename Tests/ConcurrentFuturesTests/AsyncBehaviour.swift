@@ -506,4 +506,65 @@ enum AsyncBehaviour {
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(ran.value, 0, "no cancelled task ran")
   }
+
+  static func asyncResultTimeoutBoundsOnlyTheWait<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let future = try pool.submitTask { gate.pass(); return 6 }
+    let begin = ContinuousClock.now
+    var error: (any Error)?
+    do { _ = try await future.awaitResult(timeout: .milliseconds(150)) } catch let e { error = e }
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(150))
+    assertFuturesError(P.self, error ?? Boom(id: 0), code: "timedOut")
+    XCTAssertFalse(future.isCancelled, "a timeout cancels nothing")
+    error = nil
+    do { _ = try await future.awaitResult(timeout: .seconds(-1)) } catch let e { error = e }
+    assertFuturesError(P.self, error ?? Boom(id: 0), code: "invalidArgument")
+    gate.open()
+    let value = try await future.awaitResult(timeout: .seconds(30))
+    XCTAssertEqual(value, 6)
+  }
+
+  static func asyncWaitReturnsOnFirstCompletedAndOnTimeout<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 3)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let tasks = try GatedTasks(pool, count: 3)
+    var (done, notDone) = try await P.waitForAsync(
+      tasks.futures, timeout: .milliseconds(50), returnWhen: .allCompleted)
+    XCTAssertEqual(done.count, 0)
+    XCTAssertEqual(notDone.count, 3)
+    tasks.gates[2].open()
+    let begin = ContinuousClock.now
+    (done, notDone) = try await P.waitForAsync(
+      tasks.futures, timeout: .seconds(30), returnWhen: .firstCompleted)
+    // A wait that ignored .firstCompleted would return only at the timeout.
+    XCTAssertLessThan(ContinuousClock.now - begin, .seconds(25))
+    XCTAssertTrue(done.count == 1 && done[0] === tasks.futures[2])
+    XCTAssertEqual(notDone.count, 2)
+    tasks.openAll()
+    (done, notDone) = try await P.waitForAsync(
+      tasks.futures, timeout: .seconds(30), returnWhen: .allCompleted)
+    XCTAssertEqual(done.count, 3)
+  }
+
+  static func asyncMapKeepsOrderAndThrowsTheFirstError<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let inputs = Array(0..<scaled(2_000, minimum: 200))
+    let doubled = try await pool.mapAllAsync(inputs, timeout: nil, lookAhead: 3) { $0 * 2 }
+    XCTAssertEqual(doubled, inputs.map { $0 * 2 })
+    let ran = Counter()
+    var error: (any Error)?
+    do {
+      _ = try await pool.mapAllAsync(Array(0..<1000), timeout: nil, lookAhead: 4) { x in
+        ran.increment()
+        if x == 3 || x == 7 { throw Boom(id: x) }
+        return x
+      }
+    } catch let e { error = e }
+    XCTAssertEqual(error as? Boom, Boom(id: 3))
+    pool.shutdownPool(wait: true, cancelPending: false)
+    XCTAssertLessThan(ran.value, 1000, "the rest should have been cancelled")
+  }
 }

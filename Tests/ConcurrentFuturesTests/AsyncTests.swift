@@ -18,6 +18,9 @@ final class AsyncTests_C: XCTestCase {
   func test_startDeadlinePassedInTheQueueNeverRuns() async throws { try await AsyncBehaviour.startDeadlinePassedInTheQueueNeverRuns(CBacked.self) }
   func test_startDeadlineBoundsABlockedSubmit() throws { try AsyncBehaviour.startDeadlineBoundsABlockedSubmit(CBacked.self) }
   func test_batchDeadlineCancelsWhatHasNotStarted() async throws { try await AsyncBehaviour.batchDeadlineCancelsWhatHasNotStarted(CBacked.self) }
+  func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(CBacked.self) }
+  func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(CBacked.self) }
+  func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(CBacked.self) }
 }
 
 final class AsyncTests_PureSwift: XCTestCase {
@@ -36,4 +39,7 @@ final class AsyncTests_PureSwift: XCTestCase {
   func test_startDeadlinePassedInTheQueueNeverRuns() async throws { try await AsyncBehaviour.startDeadlinePassedInTheQueueNeverRuns(PureSwift.self) }
   func test_startDeadlineBoundsABlockedSubmit() throws { try AsyncBehaviour.startDeadlineBoundsABlockedSubmit(PureSwift.self) }
   func test_batchDeadlineCancelsWhatHasNotStarted() async throws { try await AsyncBehaviour.batchDeadlineCancelsWhatHasNotStarted(PureSwift.self) }
+  func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(PureSwift.self) }
+  func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(PureSwift.self) }
+  func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(PureSwift.self) }
 }

@@ -17,6 +17,8 @@ protocol FutureUnderTest: AnyObject, Sendable {
   func awaitValue() async throws -> Int
   /// `try await future.thrownError`.
   func awaitThrownError() async throws -> (any Error)?
+  /// The async `result(timeout:)`.
+  func awaitResult(timeout: Duration?) async throws -> Int
 }
 
 /// The module's `Backpressure`, module-neutral.
@@ -66,6 +68,14 @@ protocol PoolUnderTest: AnyObject, Sendable {
   ) throws -> (done: [Fut], notDone: [Fut])
 
   /// `try await submit { … }`: suspends while the queue is full.
+  /// The async eager map and the async many-futures wait.
+  func mapAllAsync(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Int]
+  static func waitForAsync(
+    _ futures: [Fut], timeout: Duration?, returnWhen: WaitCondition
+  ) async throws -> (done: [Fut], notDone: [Fut])
   func submitAsync(_ body: @escaping @Sendable () throws -> Int) async throws
     -> Fut
   /// asCompleted and wait with `cancelOnTimeout: true`.

@@ -13,6 +13,9 @@ extension PureSwiftFutures.Future: FutureUnderTest where Value == Int {
   }
   func awaitValue() async throws -> Int { try await value }
   func awaitThrownError() async throws -> (any Error)? { try await thrownError }
+  func awaitResult(timeout: Duration?) async throws -> Int {
+    try await result(timeout: timeout)
+  }
 }
 
 extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
@@ -77,6 +80,25 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
       case .allCompleted: .allCompleted
       }
     return try wait(futures, timeout: timeout, returnWhen: condition)
+  }
+
+  func mapAllAsync(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Int] {
+    try await map(inputs, timeout: timeout, lookAhead: lookAhead, body)
+  }
+
+  static func waitForAsync(
+    _ futures: [Future<Int>], timeout: Duration?, returnWhen: WaitCondition
+  ) async throws -> (done: [Future<Int>], notDone: [Future<Int>]) {
+    let condition: ReturnCondition =
+      switch returnWhen {
+      case .firstCompleted: .firstCompleted
+      case .firstException: .firstException
+      case .allCompleted: .allCompleted
+      }
+    return try await wait(futures, timeout: timeout, returnWhen: condition)
   }
 
   func submitAsync(_ body: @escaping @Sendable () throws -> Int) async throws

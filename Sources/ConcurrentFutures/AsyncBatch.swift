@@ -1,0 +1,214 @@
+// The async twins of the remaining blocking calls: `result(timeout:)` and
+// `error(timeout:)` with a timeout, the many-futures `wait`, and the eager
+// `map`.  Each suspends the Task and parks no thread.  (This file is the
+// same in PureSwiftFutures but for one internal name.)
+
+extension AnyFuture {
+  /// Suspends until the future is done or `deadline` passes; true if done.
+  /// Cancelling the Task cancels a still-pending future (which makes it
+  /// done) and ends the wait.
+  final func doneBefore(_ deadline: ContinuousClock.Instant) async -> Bool {
+    if isDone { return true }
+    let gate = ResumeOnce()
+    await withTaskCancellationHandler {
+      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        gate.arm(continuation)
+        whenDone { gate.fire() }  // at once if done meanwhile
+        gate.setTimer(Task {
+          try? await Task.sleep(until: deadline, clock: .continuous)
+          gate.fire()
+        })
+      }
+    } onCancel: {
+      cancel()  // a no-op once the task runs
+      gate.fire()
+    }
+    gate.cancelTimer()
+    return isDone
+  }
+}
+
+/// Resumes a continuation once, whichever of completion, timer or
+/// cancellation comes first; the others find it spent.
+final class ResumeOnce: Sendable {
+  private struct State {
+    var continuation: CheckedContinuation<Void, Never>?
+    var fired = false
+    var timer: Task<Void, Never>?
+  }
+  private let state = Locked(State())
+
+  func arm(_ continuation: CheckedContinuation<Void, Never>) {
+    let resumeNow = state.withLock { s -> Bool in
+      if s.fired { return true }
+      s.continuation = continuation
+      return false
+    }
+    if resumeNow { continuation.resume() }
+  }
+
+  func fire() {
+    let continuation = state.withLock { s -> CheckedContinuation<Void, Never>? in
+      s.fired = true
+      defer { s.continuation = nil }
+      return s.continuation
+    }
+    continuation?.resume()
+  }
+
+  func setTimer(_ timer: Task<Void, Never>) {
+    let cancelNow = state.withLock { s -> Bool in
+      if s.fired { return true }
+      s.timer = timer
+      return false
+    }
+    if cancelNow { timer.cancel() }
+  }
+
+  func cancelTimer() {
+    state.withLock { $0.timer }?.cancel()
+  }
+}
+
+extension Future {
+  /// The task's value, awaited for at most `timeout` without blocking a
+  /// thread — the async twin of the blocking ``result(timeout:)``.
+  ///
+  /// ```swift
+  /// let row = try await pool.submit { try db.get(id) }.result(timeout: .seconds(1))
+  /// ```
+  ///
+  /// The timeout only bounds this wait: it cancels nothing.  Cancelling
+  /// the awaiting Task cancels a still-pending future, as for ``value``.
+  ///
+  /// - Parameter timeout: how long to wait; `nil` waits forever, `.zero`
+  ///   only looks.
+  /// - Throws: the task's own error; `CancellationError` if the future was
+  ///   cancelled; ``FuturesError`` `.timedOut` when the timeout passes
+  ///   first, `.invalidArgument` for a negative timeout.
+  public func result(timeout: Duration? = nil) async throws -> Value {
+    try await outcome(timeout: timeout, what: "cannot wait for the result").get()
+  }
+
+  /// The error the task threw, or `nil`, awaited for at most `timeout`
+  /// without blocking a thread — the async twin of the blocking
+  /// ``error(timeout:)``.
+  ///
+  /// - Throws: as ``result(timeout:)``, but the task's own error is
+  ///   returned, not thrown.
+  public func error(timeout: Duration? = nil) async throws -> (any Error)? {
+    if case .failure(let error) = try await outcome(
+      timeout: timeout, what: "cannot wait for the error")
+    {
+      return error
+    }
+    return nil
+  }
+
+  private func outcome(timeout: Duration?, what: String) async throws
+    -> Result<Value, any Error>
+  {
+    guard let timeout else { return try await outcome() }
+    _ = try Timeouts.nanoseconds(timeout, what: what)
+    if !(await doneBefore(ContinuousClock.now.advanced(by: timeout))) {
+      throw FuturesError(
+        .timedOut,
+        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
+    }
+    return try outcomeBefore(.none, timeout: nil)
+  }
+}
+
+/// Waits for futures without blocking a thread — the async twin of the
+/// blocking ``wait(_:timeout:returnWhen:cancelOnTimeout:)``, with the same
+/// parameters, result and rules (a timeout returns normally).
+///
+/// ```swift
+/// let (done, notDone) = try await wait(futures, timeout: .seconds(1),
+///                                      returnWhen: .firstCompleted)
+/// ```
+///
+/// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout;
+///   `CancellationError` when the waiting Task is cancelled (the futures
+///   are left alone).
+public func wait<F: AnyFuture>(
+  _ futures: some Sequence<F>,
+  timeout: Duration? = nil,
+  returnWhen: ReturnCondition = .allCompleted,
+  cancelOnTimeout: Bool = false
+) async throws -> (done: [F], notDone: [F]) {
+  if let timeout { _ = try Timeouts.nanoseconds(timeout, what: "wait") }
+  let all = distinct(futures)
+  do {
+    for try await future in try asyncCompleted(
+      all, timeout: timeout, cancelOnTimeout: cancelOnTimeout)
+    {
+      if returnWhen == .firstCompleted { break }
+      if returnWhen == .firstException && future._hasFailed { break }
+    }
+  } catch let error as FuturesError where error.code == .timedOut {
+    // The timeout bounds the wait: return what is done.
+  }
+  var done: [F] = []
+  var notDone: [F] = []
+  for future in all {
+    if future.isDone { done.append(future) } else { notDone.append(future) }
+  }
+  return (done, notDone)
+}
+
+extension ThreadPoolExecutor {
+  /// Runs `transform` on every input and returns the results in input
+  /// order, suspending instead of blocking — the async twin of the
+  /// blocking ``map(_:timeout:lookAhead:_:)``, with the same parameters and
+  /// rules: at most `lookAhead` tasks in flight, the first error in input
+  /// order thrown and the tasks not yet started cancelled, the timeout
+  /// measured from this call.
+  ///
+  /// ```swift
+  /// let pages = try await pool.map(urls, lookAhead: 32) { try fetch($0) }
+  /// ```
+  ///
+  /// - Throws: the first error in input order; ``FuturesError``
+  ///   `.timedOut` ("map timed out after … with N tasks unfinished"),
+  ///   `.invalidArgument` for a negative timeout or a look-ahead below 1,
+  ///   `.shutDown`; `CancellationError` when the Task is cancelled.
+  public func map<Input: Sendable, Value: Sendable>(
+    _ inputs: some Sequence<Input>,
+    timeout: Duration? = nil,
+    lookAhead: Int? = nil,
+    _ transform: @escaping @Sendable (Input) throws -> Value
+  ) async throws -> [Value] {
+    var deadline: ContinuousClock.Instant?
+    if let timeout {
+      _ = try Timeouts.nanoseconds(timeout, what: "map")
+      deadline = ContinuousClock.now.advanced(by: timeout)
+    }
+    let window = lookAhead ?? 2 * maxWorkers
+    guard window >= 1 else {
+      throw FuturesError(
+        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
+    }
+    var iterator = inputs.makeIterator()
+    var inFlight: [Future<Value>] = []
+    var head = 0
+    var values: [Value] = []
+    defer { for future in inFlight[head...] { future.cancel() } }
+    while true {
+      while inFlight.count - head < window, let input = iterator.next() {
+        inFlight.append(try await submit { try transform(input) })
+      }
+      guard head < inFlight.count else { return values }
+      let remaining = deadline.map { $0 - ContinuousClock.now }
+      do {
+        values.append(try await inFlight[head].result(timeout: remaining.map { max($0, .zero) }))
+      } catch let error as FuturesError where error.code == .timedOut {
+        throw FuturesError(
+          .timedOut,
+          "map timed out after \(Timeouts.describe(timeout)) with "
+            + "\(inFlight.count - head) tasks unfinished")
+      }
+      head += 1
+    }
+  }
+}
