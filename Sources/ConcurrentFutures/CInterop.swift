@@ -165,13 +165,16 @@ private let callbackTrampoline: @convention(c) (
 private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
   -> Void = { arg, op in
     let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
-    // The item has left the queue (RUN), or was skipped (RELEASE alone):
-    // tell async submitters waiting for room (one load when none waits).
-    RoomWaiters.shared.itemTaken()
+    // The item has left the queue: tell async submitters waiting for room
+    // (one load when none waits), once per item — at RUN, or at a RELEASE
+    // that finds the body unrun (the item was skipped or drained).
     if op == CF_TASK_RUN {
+      RoomWaiters.shared.itemTaken()
       future.takeUnretainedValue()._run()
     } else {
-      future.takeUnretainedValue()._dropBody()
+      if future.takeUnretainedValue()._dropBody() {
+        RoomWaiters.shared.itemTaken()
+      }
       future.release()
     }
   }

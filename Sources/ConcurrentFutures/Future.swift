@@ -63,8 +63,9 @@ public class AnyFuture: Hashable, @unchecked Sendable {
 
   // Overridden by Future<Value>: run the body and store its outcome.
   func _run() {}
-  // Overridden by Future<Value>: let go of the body (it will not run).
-  func _dropBody() {}
+  // Overridden by Future<Value>: let go of the body; true if it had not
+  // run (it never will).
+  func _dropBody() -> Bool { false }
   // Overridden by Future<Value>: finished with an error.
   var _hasFailed: Bool { false }
 
@@ -113,7 +114,10 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     }
   }
 
-  override func _dropBody() { body = nil }
+  override func _dropBody() -> Bool {
+    defer { body = nil }
+    return body != nil
+  }
 
   override var _hasFailed: Bool {
     cfuture.state == .finished && failure != nil
