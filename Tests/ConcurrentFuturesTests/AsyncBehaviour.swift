@@ -373,6 +373,40 @@ enum AsyncBehaviour {
     XCTAssertEqual(ran.value, 8 * perSubmitter, "each task ran once")
   }
 
+  /// Async submits suspended one after another on a full 1-slot queue
+  /// (one worker, held on a gate) enter it in the order they suspended:
+  /// the single worker then runs them in that order.  Each submit is
+  /// started only once the one before it is in line.
+  static func asyncSubmitsGetInFirstComeFirstServed<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let submitters = 6
+    for round in 0..<scaled(100, minimum: 10) {
+      let gate = Gate()
+      let started = Arrivals()
+      let blocker = try pool.submitTask { started.arrive(); gate.pass(); return -1 }
+      XCTAssertTrue(started.waitFor(1))
+      let filler = try pool.submitTask { -2 }
+      let order = Recorder<Int>()
+      var submits: [Task<P.Fut, any Error>] = []
+      for i in 0..<submitters {
+        submits.append(Task { try await pool.submitAsync { order.append(i); return i } })
+        let inLine = await eventually { pool.suspendedSubmits == i + 1 }
+        XCTAssertTrue(inLine, "round \(round): submit \(i) never suspended")
+        if !inLine { break }
+      }
+      gate.open()
+      for submit in submits { _ = try await submit.value.awaitValue() }
+      _ = try await blocker.awaitValue()
+      _ = try await filler.awaitValue()
+      XCTAssertEqual(pool.suspendedSubmits, 0)
+      XCTAssertEqual(order.all, Array(0..<submitters), "round \(round): queued out of order")
+      if order.all != Array(0..<submitters) { break }
+    }
+  }
+
   static func backpressureChoicesOnAFullQueue<P: PoolUnderTest>(_: P.Type) throws {
     let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
@@ -459,6 +493,61 @@ enum AsyncBehaviour {
     assertFuturesError(P.self, full ?? Boom(id: 0), code: "timedOut")
     gate.open()
     XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
+  }
+
+  /// The async `submit(startBy:)`: a task still queued at its deadline
+  /// never runs (`.deadlineExpired`); a deadline that passes while the
+  /// submit waits for room throws `.timedOut` and queues nothing; room
+  /// before the deadline lets it in; cancellation while waiting throws
+  /// `CancellationError`.
+  static func asyncStartDeadlineExpiresQueuedAndBoundsTheWait<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Recorder<Int>()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let late = try await pool.submitAsync(startBy: .zero) { ran.append(1); return 1 }
+    let inTime = try await pool.submitAsync(startBy: .seconds(300)) { ran.append(2); return 2 }
+    XCTAssertEqual(pool.queuedTasks, 2, "the queue is full now")
+
+    let begin = ContinuousClock.now
+    let timedOut = await thrownError {
+      _ = try await pool.submitAsync(startBy: .milliseconds(100)) { ran.append(3); return 3 }
+    }
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
+    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut")
+    XCTAssertEqual(pool.suspendedSubmits, 0, "it left the line")
+    XCTAssertEqual(pool.queuedTasks, 2, "nothing was queued")
+
+    let cancelled = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(4); return 4 } }
+    let cancelledInLine = await eventually { pool.suspendedSubmits == 1 }
+    XCTAssertTrue(cancelledInLine)
+    cancelled.cancel()
+    let cancelError = await thrownError { _ = try await cancelled.value }
+    XCTAssertTrue(cancelError is CancellationError, "got \(String(describing: cancelError))")
+
+    let waiting = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(5); return 5 } }
+    let waitingInLine = await eventually { pool.suspendedSubmits == 1 }
+    XCTAssertTrue(waitingInLine)
+    gate.open()
+    let five = try await waiting.value.awaitValue()
+    XCTAssertEqual(five, 5, "room before the deadline lets it in, and it runs")
+    let two = try await inTime.awaitValue()
+    XCTAssertEqual(two, 2)
+    _ = try await blocker.awaitValue()
+    let expired = await thrownError { _ = try await late.awaitValue() }
+    assertFuturesError(
+      P.self, expired ?? Boom(id: 0), code: "deadlineExpired",
+      messageContains: "the task's start deadline passed before a worker took it")
+    XCTAssertTrue(late.isCancelled)
+    XCTAssertEqual(ran.all, [2, 5], "the expired, refused and cancelled tasks never ran")
+
+    let negative = await thrownError { _ = try await pool.submitAsync(startBy: .seconds(-1)) { 0 } }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
   static func batchDeadlineCancelsWhatHasNotStarted<P: PoolUnderTest>(

@@ -21,6 +21,8 @@ final class AsyncTests_C: XCTestCase {
   func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(CBacked.self) }
   func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(CBacked.self) }
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(CBacked.self) }
+  func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(CBacked.self) }
+  func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(CBacked.self) }
 }
 
 final class AsyncTests_PureSwift: XCTestCase {
@@ -42,4 +44,6 @@ final class AsyncTests_PureSwift: XCTestCase {
   func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(PureSwift.self) }
   func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(PureSwift.self) }
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(PureSwift.self) }
+  func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(PureSwift.self) }
+  func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(PureSwift.self) }
 }

@@ -90,6 +90,12 @@ protocol PoolUnderTest: AnyObject, Sendable {
   func submitTask(
     startBy: Duration, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Fut
+  /// `try await submit(startBy:_:)`: suspends while the queue is full.
+  func submitAsync(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) async throws -> Fut
+  /// Async submits suspended waiting for room (the package test hook).
+  var suspendedSubmits: Int { get }
   /// `submit(whenFull:_:)`.
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int

@@ -132,6 +132,12 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
     startBy: Duration, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> { try submit(startBy: startBy, body) }
 
+  func submitAsync(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) async throws -> Future<Int> { try await submit(startBy: startBy, body) }
+
+  var suspendedSubmits: Int { suspendedSubmitCount }
+
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> {
