@@ -656,4 +656,108 @@ enum AsyncBehaviour {
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertLessThan(ran.value, 1000, "the rest should have been cancelled")
   }
+
+  // MARK: Shutting down
+
+  /// Many async shutdowns wait at once — more than the cooperative pool
+  /// has threads — while each pool's task is held on a gate: a shutdown
+  /// that parked its thread would leave the others (and this test) unable
+  /// to run until the gate's 30 s limit.  Each returns only once its
+  /// workers have exited.
+  static func asyncShutdownWaitsWithoutParkingACooperativeThread<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pools = 16
+    let prefix = uniquePrefix()
+    let gate = Gate()
+    let started = Arrivals()
+    let gateTimedOut = Counter()
+    var list: [P] = []
+    for _ in 0..<pools {
+      let pool = try P.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
+      list.append(pool)
+      _ = try pool.submitTask {
+        started.arrive()
+        if !gate.pass() { gateTimedOut.increment() }
+        return 0
+      }
+    }
+    XCTAssertTrue(started.waitFor(pools))
+    let calling = Arrivals()
+    let returned = Counter()
+    let leftBehind = Counter()
+    let shutdowns = list.map { pool in
+      Task {
+        calling.arrive()
+        await pool.shutdownAsync(wait: true, cancelPending: false)
+        if pool.workerThreads != 0 { leftBehind.increment() }
+        returned.increment()
+      }
+    }
+    let allWaiting = await eventually { calling.value == pools }
+    XCTAssertTrue(allWaiting, "only \(calling.value) shutdowns began")
+    let other = await Task.detached { 42 }.value
+    XCTAssertEqual(other, 42, "other work still runs")
+    XCTAssertEqual(returned.value, 0, "no shutdown returned while its pool's task ran")
+    gate.open()
+    for shutdown in shutdowns { await shutdown.value }
+    XCTAssertEqual(gateTimedOut.value, 0, "the shutdowns blocked until the gate gave up")
+    XCTAssertEqual(leftBehind.value, 0, "a shutdown returned before its workers exited")
+    XCTAssertEqual(liveThreads(prefix: prefix), 0, "every worker was joined")
+  }
+
+  /// The async shutdown cancels what has not started when asked, and
+  /// waits from a Task running on the pool itself; the async
+  /// `withThreadPoolExecutor` shuts its pool down when the body returns
+  /// and when it throws.
+  static func asyncShutdownAndScopedPool<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let shutting = Task { await pool.shutdownAsync(wait: true, cancelPending: true) }
+    let cancelled = await eventually { queued.isCancelled }
+    XCTAssertTrue(cancelled, "the task not started was cancelled")
+    XCTAssertFalse(blocker.isDone, "the running one goes on")
+    gate.open()
+    await shutting.value
+    XCTAssertEqual(pool.workerThreads, 0)
+    XCTAssertEqual(ran.value, 0)
+    await pool.shutdownAsync(wait: true, cancelPending: false)  // again: a no-op
+
+    let ownPrefix = uniquePrefix()
+    let own = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: ownPrefix)
+    let name = try await own.runWithPreference { () async -> String in
+      let name = currentThreadName()
+      await own.shutdownAsync(wait: true, cancelPending: false)
+      return name
+    }
+    XCTAssertTrue(name.hasPrefix(ownPrefix + "-"), "ran on \(name)")
+    XCTAssertEqual(liveThreads(prefix: ownPrefix), 0, "joined from a Task on the pool")
+
+    let prefix = uniquePrefix()
+    let value = try await P.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
+      let future = try await pool.submitAsync { usleep(20_000); return 21 }
+      return try await future.awaitValue() * 2
+    }
+    XCTAssertEqual(value, 42)
+    XCTAssertEqual(liveThreads(prefix: prefix), 0, "joined before it returned")
+
+    let failingPrefix = uniquePrefix()
+    var kept: P?
+    let error = await thrownError {
+      _ = try await P.withPoolAsync(maxWorkers: 1, prefix: failingPrefix) { pool -> Int in
+        kept = pool
+        _ = try pool.submitTask { usleep(20_000); return 1 }
+        throw Boom(id: 5)
+      }
+    }
+    XCTAssertEqual(error as? Boom, Boom(id: 5))
+    XCTAssertEqual(liveThreads(prefix: failingPrefix), 0, "joined when the body threw")
+    let late = await thrownError { _ = try await kept?.submitAsync { 0 } }
+    assertFuturesError(P.self, late ?? Boom(id: 0), code: "shutDown")
+  }
 }

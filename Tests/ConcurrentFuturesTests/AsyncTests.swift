@@ -23,6 +23,8 @@ final class AsyncTests_C: XCTestCase {
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(CBacked.self) }
   func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(CBacked.self) }
   func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(CBacked.self) }
+  func test_asyncShutdownWaitsWithoutParkingACooperativeThread() async throws { try await AsyncBehaviour.asyncShutdownWaitsWithoutParkingACooperativeThread(CBacked.self) }
+  func test_asyncShutdownAndScopedPool() async throws { try await AsyncBehaviour.asyncShutdownAndScopedPool(CBacked.self) }
 }
 
 final class AsyncTests_PureSwift: XCTestCase {
@@ -46,4 +48,6 @@ final class AsyncTests_PureSwift: XCTestCase {
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(PureSwift.self) }
   func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(PureSwift.self) }
   func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(PureSwift.self) }
+  func test_asyncShutdownWaitsWithoutParkingACooperativeThread() async throws { try await AsyncBehaviour.asyncShutdownWaitsWithoutParkingACooperativeThread(PureSwift.self) }
+  func test_asyncShutdownAndScopedPool() async throws { try await AsyncBehaviour.asyncShutdownAndScopedPool(PureSwift.self) }
 }

@@ -96,6 +96,12 @@ protocol PoolUnderTest: AnyObject, Sendable {
   ) async throws -> Fut
   /// Async submits suspended waiting for room (the package test hook).
   var suspendedSubmits: Int { get }
+  /// `await shutdown(wait:cancelPendingFutures:)`.
+  func shutdownAsync(wait: Bool, cancelPending: Bool) async
+  /// `try await withThreadPoolExecutor { pool in … }` (async body).
+  static func withPoolAsync<T: Sendable>(
+    maxWorkers: Int?, prefix: String?, _ body: (Self) async throws -> T
+  ) async throws -> T
   /// `submit(whenFull:_:)`.
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int

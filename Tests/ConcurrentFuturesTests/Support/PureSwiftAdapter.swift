@@ -138,6 +138,19 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
 
   var suspendedSubmits: Int { suspendedSubmitCount }
 
+  func shutdownAsync(wait: Bool, cancelPending: Bool) async {
+    await shutdown(wait: wait, cancelPendingFutures: cancelPending)
+  }
+
+  static func withPoolAsync<T: Sendable>(
+    maxWorkers: Int?, prefix: String?,
+    _ body: (ThreadPoolExecutor) async throws -> T
+  ) async throws -> T {
+    try await withThreadPoolExecutor(
+      maxWorkers: maxWorkers,
+      threadNamePrefix: prefix ?? defaultThreadNamePrefix, body)
+  }
+
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> {
