@@ -59,6 +59,10 @@ extension ThreadPoolExecutor {
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout or
   ///   a look-ahead below 1; the errors of ``submit(_:)`` for the first
   ///   task.
+  @available(
+    *, noasync,
+    message: "blocks a thread while iterating; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func lazyMap<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,

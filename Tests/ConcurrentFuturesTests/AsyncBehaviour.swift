@@ -657,6 +657,143 @@ enum AsyncBehaviour {
     XCTAssertLessThan(ran.value, 1000, "the rest should have been cancelled")
   }
 
+  // MARK: asyncLazyMap
+
+  /// Input order, a task's error in its place, at most `lookAhead` tasks
+  /// started beyond what was yielded.
+  static func asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 4)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let results = try await pool.asyncLazyMapCollect(
+      Array(0..<10), timeout: nil, lookAhead: 3, limit: nil
+    ) { x in
+      if x == 3 { throw Boom(id: 3) }
+      return x * 10
+    }
+    let seen = results.map { result in
+      switch result {
+      case .success(let v): "\(v)"
+      case .failure(let e): "error \((e as? Boom)?.id ?? -1)"
+      }
+    }
+    XCTAssertEqual(seen, ["0", "10", "20", "error 3", "40", "50", "60", "70", "80", "90"])
+
+    let lookAhead = 3
+    let n = scaled(1_000, minimum: 100)
+    let started = Counter()
+    let next = try pool.asyncLazyMapNext(Array(0..<n), timeout: nil, lookAhead: lookAhead) { x in
+      started.increment()
+      return x
+    }
+    var consumed = 0
+    var worst = 0
+    while let result = try await next() {
+      XCTAssertEqual(try result.get(), consumed)
+      consumed += 1
+      worst = max(worst, started.value - consumed)
+    }
+    XCTAssertEqual(consumed, n)
+    XCTAssertLessThanOrEqual(worst, lookAhead, "tasks started beyond the look-ahead")
+    let none = try await pool.asyncLazyMapCollect([], timeout: nil, lookAhead: nil, limit: nil) { $0 }
+    XCTAssertTrue(none.isEmpty)
+  }
+
+  /// Leaving a `for try await` loop early cancels the tasks not yet
+  /// yielded (one worker: task 0 runs, 1 may have started, 2...5 are
+  /// queued).
+  static func asyncLazyMapLeavingTheLoopCancelsTheRest<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let ran = Counter()
+    let first = try await pool.asyncLazyMapCollect(
+      Array(0..<100), timeout: nil, lookAhead: 5, limit: 1
+    ) { x in
+      if x > 0 { gate.pass() }
+      ran.increment()
+      return x
+    }
+    XCTAssertEqual(first.count, 1)
+    XCTAssertEqual(try first.first?.get(), 0)
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertLessThanOrEqual(ran.value, 2, "only the task yielded and one running may run")
+  }
+
+  /// Cancelling the iterating Task throws CancellationError and cancels
+  /// the tasks not yet yielded; a later next() yields nothing.
+  static func asyncLazyMapCancellingTheTaskCancelsTheRest<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let iterating = Task {
+      try await pool.asyncLazyMapCollect(
+        Array(0..<100), timeout: nil, lookAhead: 5, limit: nil
+      ) { x in
+        if x == 0 { started.arrive(); gate.pass() }
+        ran.increment()
+        return x
+      }
+    }
+    XCTAssertTrue(started.waitFor(1))
+    iterating.cancel()
+    let error = await thrownError { _ = try await iterating.value }
+    XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 1, "only the running task ran")
+  }
+
+  /// The map's own timeout ends the iteration with one `.timedOut`
+  /// element and cancels what was not yielded; bad input throws at the
+  /// call; a shut-down pool gives one `.shutDown` element.
+  static func asyncLazyMapTimeoutBadInputAndShutdown<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let ran = Counter()
+    let elements = try await pool.asyncLazyMapCollect(
+      Array(0..<50), timeout: .milliseconds(150), lookAhead: 4, limit: nil
+    ) { x in
+      if x == 1 { gate.pass() }
+      ran.increment()
+      return x
+    }
+    XCTAssertEqual(elements.count, 2)
+    XCTAssertEqual(try elements.first?.get(), 0)
+    if elements.count == 2, case .failure(let error) = elements[1] {
+      assertFuturesError(P.self, error, code: "timedOut", messageContains: "with 4 tasks unfinished")
+    } else {
+      XCTFail("the map's timeout should end the iteration with an error")
+    }
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 2, "queued tasks are cancelled by the map's timeout")
+
+    for call in [
+      { _ = try pool.asyncLazyMapNext([1], timeout: nil, lookAhead: 0) { $0 } },
+      { _ = try pool.asyncLazyMapNext([1], timeout: .seconds(-1), lookAhead: nil) { $0 } },
+    ] {
+      assertFuturesError(P.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
+    }
+    let next = try pool.asyncLazyMapNext([1, 2], timeout: nil, lookAhead: nil) { $0 }
+    let refused = try await next()
+    if case .failure(let error) = refused {
+      assertFuturesError(P.self, error, code: "shutDown")
+    } else {
+      XCTFail("expected .failure(shutDown), got \(String(describing: refused))")
+    }
+    let end = try await next()
+    XCTAssertNil(end)
+  }
+
   // MARK: Shutting down
 
   /// Many async shutdowns wait at once — more than the cooperative pool

@@ -138,6 +138,30 @@ extension ConcurrentFutures.ThreadPoolExecutor: PoolUnderTest {
 
   var suspendedSubmits: Int { suspendedSubmitCount }
 
+  func asyncLazyMapNext(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> () async throws -> Result<Int, any Error>? {
+    var iterator = try asyncLazyMap(
+      inputs, timeout: timeout, lookAhead: lookAhead, body
+    ).makeAsyncIterator()
+    return { try await iterator.next() }
+  }
+
+  func asyncLazyMapCollect(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, limit: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Result<Int, any Error>] {
+    var elements: [Result<Int, any Error>] = []
+    for try await result in try asyncLazyMap(
+      inputs, timeout: timeout, lookAhead: lookAhead, body)
+    {
+      elements.append(result)
+      if let limit, elements.count >= limit { break }
+    }
+    return elements
+  }
+
   func shutdownAsync(wait: Bool, cancelPending: Bool) async {
     await shutdown(wait: wait, cancelPendingFutures: cancelPending)
   }

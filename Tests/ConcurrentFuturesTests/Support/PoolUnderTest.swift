@@ -96,6 +96,18 @@ protocol PoolUnderTest: AnyObject, Sendable {
   ) async throws -> Fut
   /// Async submits suspended waiting for room (the package test hook).
   var suspendedSubmits: Int { get }
+  /// `asyncLazyMap`: returns its iterator's `next` (dropping the closure
+  /// drops the iterator).
+  func asyncLazyMapNext(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> () async throws -> Result<Int, any Error>?
+  /// `for try await` over `asyncLazyMap`, leaving the loop after `limit`
+  /// elements (nil: at the end).
+  func asyncLazyMapCollect(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, limit: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Result<Int, any Error>]
   /// `await shutdown(wait:cancelPendingFutures:)`.
   func shutdownAsync(wait: Bool, cancelPending: Bool) async
   /// `try await withThreadPoolExecutor { pool in … }` (async body).
