@@ -130,6 +130,10 @@ public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
   /// Tasks submitted and not yet yielded.
   public var pendingCount: Int { inFlight.count - head }
 
+  @available(
+    *, noasync,
+    message: "blocks a thread; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func next() -> Element? {
     guard !finished else { return nil }
     guard head < inFlight.count else {

@@ -139,6 +139,10 @@ public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
   public var pendingCount: Int { inFlight.count - head }
 
   /// The next input's result, waiting for its task; `nil` at the end.
+  @available(
+    *, noasync,
+    message: "blocks a thread; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func next() -> Element? {
     if isFinished { return nil }
     guard head < inFlight.count else {
