@@ -183,6 +183,10 @@ public final class ThreadPoolExecutor: Sendable {
   *, noasync,
   message: "blocks while the pool's work finishes; use `try await withThreadPoolExecutor { pool in … }`"
 )
+// Disfavoured so that in async code a body without `await` still picks the
+// async twin (a sync closure would otherwise match this one better); in
+// sync code the async twin cannot be called, so this one is chosen.
+@_disfavoredOverload
 public func withThreadPoolExecutor<Result>(
   maxWorkers: Int? = nil,
   queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,

@@ -883,6 +883,11 @@ enum AsyncBehaviour {
     XCTAssertEqual(value, 42)
     XCTAssertEqual(liveThreads(prefix: prefix), 0, "joined before it returned")
 
+    let plainPrefix = uniquePrefix()
+    let plain = try await P.withPoolAsyncNoAwait(prefix: plainPrefix)
+    XCTAssertTrue(plain.isDone, "the scoped pool's work finished before it returned")
+    XCTAssertEqual(liveThreads(prefix: plainPrefix), 0)
+
     let failingPrefix = uniquePrefix()
     var kept: P?
     let error = await thrownError {

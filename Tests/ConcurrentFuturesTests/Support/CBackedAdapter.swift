@@ -175,6 +175,12 @@ extension ConcurrentFutures.ThreadPoolExecutor: PoolUnderTest {
       threadNamePrefix: prefix ?? defaultThreadNamePrefix, body)
   }
 
+  static func withPoolAsyncNoAwait(prefix: String) async throws -> Future<Int> {
+    try await withThreadPoolExecutor(threadNamePrefix: prefix) { pool in
+      try pool.trySubmit { usleep(20_000); return 8 }
+    }
+  }
+
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> {

@@ -114,6 +114,10 @@ protocol PoolUnderTest: AnyObject, Sendable {
   static func withPoolAsync<T: Sendable>(
     maxWorkers: Int?, prefix: String?, _ body: (Self) async throws -> T
   ) async throws -> T
+  /// The async `withThreadPoolExecutor` with a body that never awaits
+  /// (it must still pick the async twin): submits and returns the task's
+  /// future.
+  static func withPoolAsyncNoAwait(prefix: String) async throws -> Fut
   /// `submit(whenFull:_:)`.
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
