@@ -370,7 +370,7 @@ struct CPoolRef: @unchecked Sendable {
     // shut-down error); join after, so they need not wait for the join.
     var rc = cf_pool_shutdown(pointer, false, cancelPending)
     precondition(rc == 0)
-    RoomWaiters.shared.wakeAll()
+    RoomWaiters.shared.wakeAll(line: roomLine)
     if wait {
       rc = cf_pool_shutdown(pointer, true, false)
       precondition(rc == 0)
@@ -378,6 +378,9 @@ struct CPoolRef: @unchecked Sendable {
   }
 
   func destroy() { cf_pool_destroy(pointer) }
+
+  /// This pool's key in ``RoomWaiters``.
+  var roomLine: UInt { UInt(bitPattern: Int(bitPattern: pointer)) }
 
   var threadCount: Int { cf_pool_thread_count(pointer) }
   var queuedCount: Int { cf_pool_queue_size(pointer) }

@@ -166,6 +166,10 @@ public final class ThreadPoolExecutor: Sendable {
   ///   - cancelPendingFutures: cancel every task that has not started;
   ///     their futures report cancelled and their callbacks run on this
   ///     thread.  Running tasks are not interrupted.
+  @available(
+    *, noasync,
+    message: "may block until the workers exit; use `await pool.shutdown()`"
+  )
   public func shutdown(wait: Bool = true, cancelPendingFutures: Bool = false) {
     pool.shutdown(wait: wait, cancelPending: cancelPendingFutures)
   }
@@ -194,7 +198,14 @@ public final class ThreadPoolExecutor: Sendable {
 /// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
 /// - Returns: what `body` returns.
 /// - Throws: what the initializer or `body` throws.
-@available(*, noasync, message: "blocks while the pool's work finishes")
+@available(
+  *, noasync,
+  message: "blocks while the pool's work finishes; use `try await withThreadPoolExecutor { pool in … }`"
+)
+// Disfavoured so that in async code a body without `await` still picks the
+// async twin (a sync closure would otherwise match this one better); in
+// sync code the async twin cannot be called, so this one is chosen.
+@_disfavoredOverload
 public func withThreadPoolExecutor<Result>(
   maxWorkers: Int? = nil,
   queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,

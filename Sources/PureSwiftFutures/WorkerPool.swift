@@ -97,6 +97,9 @@ final class WorkerPool: @unchecked Sendable {
   /// Worker threads alive now.
   var threadCount: Int { lock.withLock { liveThreads } }
 
+  /// This pool's key in ``RoomWaiters``.
+  var roomLine: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
+
   // MARK: Submitting
 
   /// Queues `future`, starting a worker first if none is idle.
@@ -227,7 +230,7 @@ final class WorkerPool: @unchecked Sendable {
   func shutdown(wait: Bool, cancelPending: Bool) {
     lock.withLock { isShutDown = true }
     queue.close()
-    RoomWaiters.shared.wakeAll()  // suspended async submits: shut down
+    RoomWaiters.shared.wakeAll(line: roomLine)  // suspended async submits: shut down
     if cancelPending {
       while let future = queue.poll() {
         if let job = future as? JobItem {
