@@ -203,7 +203,7 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 /// }
 /// ```
 ///
-/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
+/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
 /// - Returns: what `body` returns.
 /// - Throws: what the initializer or `body` throws.
 @available(

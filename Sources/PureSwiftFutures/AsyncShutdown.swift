@@ -71,7 +71,7 @@ extension ThreadPoolExecutor {
 /// `body` runs in the caller's isolation.  The shutdown waits for the
 /// pool's work even when `body` throws or the Task is cancelled.
 ///
-/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
+/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
 /// - Returns: what `body` returns.
 /// - Throws: what the initializer or `body` throws.
 public func withThreadPoolExecutor<Result>(

@@ -195,7 +195,7 @@ public final class ThreadPoolExecutor: Sendable {
 /// }
 /// ```
 ///
-/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
+/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
 /// - Returns: what `body` returns.
 /// - Throws: what the initializer or `body` throws.
 @available(
