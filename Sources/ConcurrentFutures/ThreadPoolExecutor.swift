@@ -218,11 +218,14 @@ public func withThreadPoolExecutor<Result>(
   maxWorkers: Int? = nil,
   queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
   threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix,
+  initializer: (@Sendable () throws -> Void)? = nil,
+  finalizer: (@Sendable () -> Void)? = nil,
   _ body: (ThreadPoolExecutor) throws -> Result
 ) throws -> Result {
   let pool = try ThreadPoolExecutor(
     maxWorkers: maxWorkers, queueCapacity: queueCapacity,
-    threadNamePrefix: threadNamePrefix)
+    threadNamePrefix: threadNamePrefix, initializer: initializer,
+    finalizer: finalizer)
   defer { pool.shutdown(wait: true) }
   return try body(pool)
 }

@@ -60,7 +60,7 @@ extension ThreadPoolExecutor {
 /// Runs `body` with a new pool and shuts it down, awaiting the async
 /// ``ThreadPoolExecutor/shutdown(wait:cancelPendingFutures:)`` (so no
 /// thread is parked), when `body` returns or throws — the async twin of
-/// the blocking ``withThreadPoolExecutor(maxWorkers:queueCapacity:threadNamePrefix:_:)``.
+/// the blocking ``withThreadPoolExecutor(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:_:)``.
 ///
 /// ```swift
 /// let total = try await withThreadPoolExecutor(maxWorkers: 8) { pool in
@@ -78,12 +78,15 @@ public func withThreadPoolExecutor<Result>(
   maxWorkers: Int? = nil,
   queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
   threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix,
+  initializer: (@Sendable () throws -> Void)? = nil,
+  finalizer: (@Sendable () -> Void)? = nil,
   isolation: isolated (any Actor)? = #isolation,
   _ body: (ThreadPoolExecutor) async throws -> Result
 ) async throws -> Result {
   let pool = try ThreadPoolExecutor(
     maxWorkers: maxWorkers, queueCapacity: queueCapacity,
-    threadNamePrefix: threadNamePrefix)
+    threadNamePrefix: threadNamePrefix, initializer: initializer,
+    finalizer: finalizer)
   let result: Result
   do {
     result = try await body(pool)

@@ -217,4 +217,26 @@ enum WorkerHooksBehaviour {
       XCTAssertEqual(pool.workerThreads, 0)
     }
   }
+
+  /// The scoped pool, blocking and async, passes the hooks on: its workers
+  /// are initialised, and finalised by the time it returns.
+  static func scopedPoolRunsTheHooks<P: WorkerHooksUnderTest>(_: P.Type) async throws {
+    for useAsync in [false, true] {
+      let inits = Counter()
+      let finis = Counter()
+      let body: @Sendable (P) throws -> Int = { pool in
+        try pool.submitTask { inits.value }.result(timeout: .seconds(30))
+      }
+      let seen =
+        useAsync
+        ? try await P.scopedAsync(
+          maxWorkers: 1, initializer: { inits.increment() },
+          finalizer: { finis.increment() }, body)
+        : try P.scoped(
+          maxWorkers: 1, initializer: { inits.increment() },
+          finalizer: { finis.increment() }, body)
+      XCTAssertEqual(seen, 1, "\(P.implementationName) async=\(useAsync): task ran before init")
+      XCTAssertEqual(finis.value, 1, "\(P.implementationName) async=\(useAsync): not finalised")
+    }
+  }
 }

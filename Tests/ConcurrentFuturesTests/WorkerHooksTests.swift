@@ -8,6 +8,7 @@ final class WorkerHooksTests_C: XCTestCase {
   func test_throwingInitializerBreaksThePool() throws { try WorkerHooksBehaviour.throwingInitializerBreaksThePool(CBacked.self) }
   func test_runningTaskFinishesWhenAnotherWorkerBreaks() throws { try WorkerHooksBehaviour.runningTaskFinishesWhenAnotherWorkerBreaks(CBacked.self) }
   func test_submittersRacingTheBreakLoseNothing() throws { try WorkerHooksBehaviour.submittersRacingTheBreakLoseNothing(CBacked.self) }
+  func test_scopedPoolRunsTheHooks() async throws { try await WorkerHooksBehaviour.scopedPoolRunsTheHooks(CBacked.self) }
 }
 
 final class WorkerHooksTests_PureSwift: XCTestCase {
@@ -16,4 +17,5 @@ final class WorkerHooksTests_PureSwift: XCTestCase {
   func test_throwingInitializerBreaksThePool() throws { try WorkerHooksBehaviour.throwingInitializerBreaksThePool(PureSwift.self) }
   func test_runningTaskFinishesWhenAnotherWorkerBreaks() throws { try WorkerHooksBehaviour.runningTaskFinishesWhenAnotherWorkerBreaks(PureSwift.self) }
   func test_submittersRacingTheBreakLoseNothing() throws { try WorkerHooksBehaviour.submittersRacingTheBreakLoseNothing(PureSwift.self) }
+  func test_scopedPoolRunsTheHooks() async throws { try await WorkerHooksBehaviour.scopedPoolRunsTheHooks(PureSwift.self) }
 }

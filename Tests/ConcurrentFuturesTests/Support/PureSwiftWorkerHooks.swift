@@ -24,6 +24,25 @@ extension PureSwiftFutures.ThreadPoolExecutor: WorkerHooksUnderTest {
     return (pool, { try local.get() }, { local.value })
   }
 
+  static func scoped(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (ThreadPoolExecutor) throws -> Int
+  ) throws -> Int {
+    try withThreadPoolExecutor(
+      maxWorkers: maxWorkers, initializer: initializer, finalizer: finalizer, body)
+  }
+
+  static func scopedAsync(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (ThreadPoolExecutor) throws -> Int
+  ) async throws -> Int {
+    try await withThreadPoolExecutor(
+      maxWorkers: maxWorkers, initializer: initializer, finalizer: finalizer
+    ) { pool in try body(pool) }
+  }
+
   var broken: Bool { isBroken }
 
   static func underlyingError(_ error: any Error) -> (any Error)? {

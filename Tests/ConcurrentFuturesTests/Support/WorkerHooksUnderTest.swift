@@ -18,6 +18,18 @@ protocol WorkerHooksUnderTest: PoolUnderTest {
     stateInitializer: @escaping @Sendable () throws -> Int,
     stateFinalizer: (@Sendable (Int) -> Void)?
   ) throws -> (pool: Self, get: @Sendable () throws -> Int, value: @Sendable () -> Int?)
+  /// `withThreadPoolExecutor(maxWorkers:initializer:finalizer:_:)`, the
+  /// blocking one and (when `async` is true) the async twin.
+  static func scoped(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (Self) throws -> Int
+  ) throws -> Int
+  static func scopedAsync(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (Self) throws -> Int
+  ) async throws -> Int
   var broken: Bool { get }
   /// The module's FuturesError's `underlyingError`, or nil.
   static func underlyingError(_ error: any Error) -> (any Error)?
