@@ -81,7 +81,8 @@ final class CFuturesSystem: PoolSystem, @unchecked Sendable {
   init(workers: Int, bound: QueueBound, slots: Int) throws {
     var options = cf_pool_options(
       max_workers: workers, queue_capacity: bound.capacity,
-      thread_name_prefix: nil)
+      thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      context_release: nil, context: nil)
     var pool: OpaquePointer?
     try check(cf_pool_create(&options, &pool), "cf_pool_create")
     self.pool = pool!

@@ -24,6 +24,12 @@
  * after every worker is joined.  A worker never joins (no self-join, no
  * worker-joins-worker cycle).
  *
+ * Worker hooks: worker_init runs on each new worker before its first item;
+ * its failure sets `broken` (once, for good).  Submits check it first; a
+ * worker loads it for every item it takes and, once set, fails the item
+ * (CF_TASK_BROKEN) instead of running it.  A submit racing with the break
+ * may still queue an item: the workers stay, so it is failed, not lost.
+ *
  * Locks: `lock` guards the worker list, the records' flags, `shut_down`
  * and `spawned`; it is never held while user code runs, and no queue or
  * future call is made while holding it.  join_lock is held only around
@@ -56,13 +62,26 @@ struct cf_pool {
   atomic_size_t threads;      /* live workers; written under lock */
   atomic_long idle_tokens;
   atomic_int refs;
+  atomic_bool broken; /* a worker_init failed; never cleared */
   size_t max_workers;
+  cf_worker_init_fn worker_init;
+  cf_worker_fn worker_fini;
+  cf_worker_fn context_release;
+  void *context;
   unsigned spawned; /* guarded by lock; names workers 1, 2, ... */
   bool shut_down;   /* guarded by lock */
   char prefix[NAME_MAX_LEN + 1];
 };
 
 static _Thread_local const cf_pool *current_pool;
+
+/* The broken flag's only accessors (one drd suppression names them). */
+static bool is_broken(const cf_pool *p) {
+  return atomic_load_explicit(&p->broken, memory_order_acquire);
+}
+static void mark_broken(cf_pool *p) {
+  atomic_store_explicit(&p->broken, true, memory_order_release);
+}
 
 int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
   if (o == NULL || out == NULL || o->max_workers == 0 ||
@@ -82,7 +101,12 @@ int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
   atomic_init(&p->threads, 0);
   atomic_init(&p->idle_tokens, 0);
   atomic_init(&p->refs, 1);
+  atomic_init(&p->broken, false);
   p->max_workers = o->max_workers;
+  p->worker_init = o->worker_init;
+  p->worker_fini = o->worker_fini;
+  p->context_release = o->context_release;
+  p->context = o->context;
   strlcpy(p->prefix, o->thread_name_prefix ? o->thread_name_prefix : "cf-pool",
           sizeof p->prefix);
   *out = p;
@@ -114,6 +138,8 @@ static void free_pool(cf_pool *p) {
   struct worker *w, *next;
   TAILQ_FOREACH_SAFE(w, &p->workers, link, next) free(w);
   cf_queue_destroy(p->queue);
+  if (p->context_release != NULL)
+    p->context_release(p->context);
   pthread_mutex_destroy(&p->join_lock);
   pthread_mutex_destroy(&p->lock);
   free(p);
@@ -146,7 +172,7 @@ static bool run_item(cf_pool *p, cf_item *it, cf_item *next,
     it->fn(it->arg, CF_TASK_RUN);
   } else if (cf_future_set_running_or_notify_cancel(it->future) == 0) {
     cf__current_future = it->future;
-    it->fn(it->arg, CF_TASK_RUN);
+    it->fn(it->arg, is_broken(p) ? CF_TASK_BROKEN : CF_TASK_RUN);
     cf__current_future = NULL;
     /* Count ourselves idle before publishing the result (see top). */
     bool have_next = cf_queue_poll(p->queue, next) == 0;
@@ -184,6 +210,14 @@ static void *worker_main(void *arg) {
   cf_pool *p = w->pool;
   set_thread_name(p, w->index);
   current_pool = p;
+  /* A worker whose init fails stays, failing items, until the queue
+   * closes: leaving would break "a queued item always has a worker". */
+  bool initialised = true;
+  if (p->worker_init != NULL && !is_broken(p) &&
+      p->worker_init(p->context) != 0) {
+    initialised = false;
+    mark_broken(p);
+  }
   cf_item it;
   bool have = false;
   /* One idle token per idle period.  A new worker starts as if it had
@@ -208,6 +242,8 @@ static void *worker_main(void *arg) {
     if (have)
       it = next;
   }
+  if (initialised && p->worker_fini != NULL)
+    p->worker_fini(p->context);
   current_pool = NULL;
   worker_exit(w);
   return NULL;
@@ -283,6 +319,8 @@ int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
   if (p == NULL || fn == NULL || !cf__deadline_valid(deadline) ||
       (mode != CF_SUBMIT_BLOCK && mode != CF_SUBMIT_TRY))
     return EINVAL;
+  if (is_broken(p))
+    return ENOTRECOVERABLE;
   bool started;
   int rc = ensure_worker(p, &started);
   if (rc != 0)
@@ -380,4 +418,10 @@ size_t cf_pool_queue_size(cf_pool *p) {
 
 bool cf_pool_is_worker_thread(const cf_pool *p) {
   return p != NULL && current_pool == p;
+}
+
+bool cf_pool_is_broken(cf_pool *p) { return p != NULL && is_broken(p); }
+
+void *cf_pool_current_context(void) {
+  return current_pool == NULL ? NULL : current_pool->context;
 }

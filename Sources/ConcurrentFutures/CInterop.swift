@@ -171,6 +171,9 @@ private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op
     if op == CF_TASK_RUN {
       RoomWaiters.shared.itemTaken()
       future.takeUnretainedValue()._run()
+    } else if op == CF_TASK_BROKEN {
+      RoomWaiters.shared.itemTaken()
+      future.takeUnretainedValue()._fail(WorkerHooks.currentBrokenError)
     } else {
       if future.takeUnretainedValue()._dropBody() {
         RoomWaiters.shared.itemTaken()
@@ -213,25 +216,104 @@ private let jobTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
     }
   }
 
+// MARK: - Worker hooks
+
+/// A pool's initializer and finalizer, and why it broke: the C pool's
+/// `context`, retained by it and released when its memory goes (workers
+/// may outlive the executor).
+final class WorkerHooks: @unchecked Sendable {
+  // @unchecked Sendable: the closures never change; `cause` is guarded by
+  // `lock`.
+  let initializer: (@Sendable () throws -> Void)?
+  let finalizer: (@Sendable () -> Void)?
+  private let lock = Lock()
+  private var cause: (any Error)?
+
+  init(
+    initializer: (@Sendable () throws -> Void)?,
+    finalizer: (@Sendable () -> Void)?
+  ) {
+    self.initializer = initializer
+    self.finalizer = finalizer
+  }
+
+  /// What tasks and submits of the broken pool throw.  The first
+  /// initializer error is the cause; later ones are dropped.
+  var brokenError: FuturesError {
+    lock.withLock {
+      FuturesError.brokenPool(
+        cause: cause ?? FuturesError(.brokenPool, "unknown cause"))
+    }
+  }
+
+  fileprivate func recordFailure(_ error: any Error) {
+    lock.withLock { if cause == nil { cause = error } }
+  }
+
+  /// The broken error of the pool whose worker calls this.
+  fileprivate static var currentBrokenError: FuturesError {
+    guard let raw = cf_pool_current_context() else {
+      return FuturesError(.brokenPool, "the thread pool is broken")
+    }
+    return Unmanaged<WorkerHooks>.fromOpaque(raw).takeUnretainedValue()
+      .brokenError
+  }
+}
+
+private let workerInitTrampoline: @convention(c) (UnsafeMutableRawPointer?)
+  -> Int32 = { raw in
+    let hooks = Unmanaged<WorkerHooks>.fromOpaque(raw!).takeUnretainedValue()
+    do {
+      try hooks.initializer?()
+      return 0
+    } catch {
+      hooks.recordFailure(error)
+      return 1
+    }
+  }
+
+private let workerFiniTrampoline: @convention(c) (UnsafeMutableRawPointer?)
+  -> Void = { raw in
+    Unmanaged<WorkerHooks>.fromOpaque(raw!).takeUnretainedValue().finalizer?()
+  }
+
+private let hooksReleaseTrampoline: @convention(c) (UnsafeMutableRawPointer?)
+  -> Void = { raw in
+    Unmanaged<WorkerHooks>.fromOpaque(raw!).release()
+  }
+
 // MARK: - Pools
 
 /// Owns one `cf_pool`.
 struct CPoolRef: @unchecked Sendable {
   // @unchecked: every cf_pool function is safe from any thread.
   let pointer: OpaquePointer
+  /// nil for a pool without initializer or finalizer: it cannot break.
+  let hooks: WorkerHooks?
 
-  static func create(maxWorkers: Int, queueCapacity: Int, prefix: String)
-    throws -> CPoolRef
-  {
+  static func create(
+    maxWorkers: Int, queueCapacity: Int, prefix: String, hooks: WorkerHooks?
+  ) throws -> CPoolRef {
     var out: OpaquePointer?
+    let context = hooks.map { Unmanaged.passRetained($0).toOpaque() }
     let rc = prefix.withCString { cPrefix -> Int32 in
-      var options = cf_pool_options(
-        max_workers: maxWorkers, queue_capacity: queueCapacity,
-        thread_name_prefix: cPrefix)
+      var options = cf_pool_options()
+      options.max_workers = maxWorkers
+      options.queue_capacity = queueCapacity
+      options.thread_name_prefix = cPrefix
+      if let context {
+        options.worker_init = workerInitTrampoline
+        options.worker_fini = workerFiniTrampoline
+        options.context_release = hooksReleaseTrampoline
+        options.context = context
+      }
       return cf_pool_create(&options, &out)
     }
+    if rc != 0, let context {
+      Unmanaged<WorkerHooks>.fromOpaque(context).release()
+    }
     try checkC(rc, "cannot create the executor")
-    return CPoolRef(pointer: out!)
+    return CPoolRef(pointer: out!, hooks: hooks)
   }
 
   enum FullQueue { case block(Deadline), reject }
@@ -262,6 +344,9 @@ struct CPoolRef: @unchecked Sendable {
         throw FuturesError(
           .timedOut, "cannot submit: the queue stayed full until the deadline")
       }
+      if rc == ENOTRECOVERABLE {
+        throw brokenError
+      }
       try checkC(rc, "cannot submit")
     }
   }
@@ -285,7 +370,7 @@ struct CPoolRef: @unchecked Sendable {
     // shut-down error); join after, so they need not wait for the join.
     var rc = cf_pool_shutdown(pointer, false, cancelPending)
     precondition(rc == 0)
-    RoomWaiters.shared.wakeAll()
+    RoomWaiters.shared.wakeAll(line: roomLine)
     if wait {
       rc = cf_pool_shutdown(pointer, true, false)
       precondition(rc == 0)
@@ -294,9 +379,16 @@ struct CPoolRef: @unchecked Sendable {
 
   func destroy() { cf_pool_destroy(pointer) }
 
+  /// This pool's key in ``RoomWaiters``.
+  var roomLine: UInt { UInt(bitPattern: Int(bitPattern: pointer)) }
+
   var threadCount: Int { cf_pool_thread_count(pointer) }
   var queuedCount: Int { cf_pool_queue_size(pointer) }
   var isCurrentThreadWorker: Bool { cf_pool_is_worker_thread(pointer) }
+  var isBroken: Bool { cf_pool_is_broken(pointer) }
+  var brokenError: FuturesError {
+    hooks?.brokenError ?? FuturesError(.brokenPool, "the thread pool is broken")
+  }
 }
 
 // MARK: - Waiters
@@ -375,5 +467,11 @@ final class Lock: @unchecked Sendable {
   func unlock() {
     let rc = pthread_mutex_unlock(mutex)
     precondition(rc == 0, "pthread_mutex_unlock returned \(rc)")
+  }
+
+  func withLock<Result>(_ body: () throws -> Result) rethrows -> Result {
+    lock()
+    defer { unlock() }
+    return try body()
   }
 }

@@ -66,6 +66,9 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   // Overridden by Future<Value>: let go of the body; true if it had not
   // run (it never will).
   func _dropBody() -> Bool { false }
+  // Overridden by Future<Value>: store `error` as the outcome without
+  // running the body (the pool is broken).
+  func _fail(_ error: any Error) {}
   // Overridden by Future<Value>: finished with an error.
   var _hasFailed: Bool { false }
 
@@ -112,6 +115,11 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     } catch {
       failure = error
     }
+  }
+
+  override func _fail(_ error: any Error) {
+    body = nil
+    failure = error
   }
 
   override func _dropBody() -> Bool {

@@ -59,6 +59,10 @@ extension ThreadPoolExecutor {
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout or
   ///   a look-ahead below 1; the errors of ``submit(_:)`` for the first
   ///   task.
+  @available(
+    *, noasync,
+    message: "blocks a thread while iterating; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func lazyMap<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
@@ -126,6 +130,10 @@ public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
   /// Tasks submitted and not yet yielded.
   public var pendingCount: Int { inFlight.count - head }
 
+  @available(
+    *, noasync,
+    message: "blocks a thread; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func next() -> Element? {
     guard !finished else { return nil }
     guard head < inFlight.count else {

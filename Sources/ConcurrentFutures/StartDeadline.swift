@@ -26,7 +26,10 @@ extension ThreadPoolExecutor {
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative
   ///   `startBy`; `.timedOut` if the queue stayed full until the deadline;
   ///   the errors of ``submit(_:)``.
-  @available(*, noasync, message: "may block while the queue is full")
+  @available(
+    *, noasync,
+    message: "may block while the queue is full; use `try await pool.submit(startBy:_:)`"
+  )
   public func submit<Value: Sendable>(
     startBy: Duration, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
@@ -35,5 +38,44 @@ extension ThreadPoolExecutor {
     future.cfuture.setStartBy(deadline)
     try pool.submit(future, whenFull: .block(deadline))
     return future
+  }
+
+  /// Schedules `body` with a must-start-by deadline, suspending the
+  /// calling Task (not blocking its thread) while the queue is full — the
+  /// async twin of the blocking ``submit(startBy:_:)``, with its rules.
+  ///
+  /// ```swift
+  /// let quote = try await pool.submit(startBy: .milliseconds(200)) { try fetchQuote() }
+  /// ```
+  ///
+  /// A task still queued when its deadline passes never runs: its future
+  /// ends cancelled and its result throws ``FuturesError``
+  /// `.deadlineExpired`.  While the queue is full the Task waits in the
+  /// pool's first-come first-served line, as ``submit(_:)`` (async) does,
+  /// but only until the deadline: if it passes first, this throws
+  /// `.timedOut` and nothing is queued (as the blocking form does — the
+  /// task was never accepted, so it has no future to expire).
+  ///
+  /// - Parameters:
+  ///   - startBy: how long from now the task may wait to start.
+  ///   - body: the task.
+  /// - Returns: the task's future.
+  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative
+  ///   `startBy`; `.timedOut` if the queue stayed full until the deadline;
+  ///   `CancellationError` when the Task is cancelled while it waits for
+  ///   room; the errors of ``submit(_:)``.
+  public func submit<Value: Sendable>(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Value
+  ) async throws -> Future<Value> {
+    let deadline = try Deadline(timeout: startBy, what: "cannot submit")
+    let instant = ContinuousClock.now.advanced(by: startBy)
+    return try await RoomWaiters.shared.submit(
+      line: pool.roomLine, hasRoom: hasRoom, deadline: instant
+    ) {
+      let future = try Future(body)
+      future.cfuture.setStartBy(deadline)
+      try pool.submit(future, whenFull: .reject)
+      return future
+    }
   }
 }

@@ -52,12 +52,26 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
   ///   - queueCapacity: how many tasks may wait; a submit on a full queue
   ///     blocks.
   ///   - threadNamePrefix: worker names are `prefix-N`, N from 1.
+  ///   - initializer: runs once on each new worker thread, before its first
+  ///     task (CPython's `initializer`); typically it sets a
+  ///     ``WorkerLocal``.  If it throws, the pool is *broken* for good:
+  ///     every task not yet started fails with ``FuturesError``
+  ///     `.brokenPool` (its message names the cause, its
+  ///     `underlyingError` is the thrown error), later submits throw that
+  ///     error, and ``isBroken`` turns true.  Tasks already running finish.
+  ///     Since workers start lazily, a failing initializer shows at the
+  ///     first submit's future.
+  ///   - finalizer: runs on each worker as it exits at shutdown, if its
+  ///     initializer succeeded (not for threads still alive when the
+  ///     process exits).
   /// - Throws: ``FuturesError`` `.invalidArgument` when `maxWorkers` or
   ///   `queueCapacity` is less than 1.
   public init(
     maxWorkers: Int? = nil,
     queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
-    threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix
+    threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix,
+    initializer: (@Sendable () throws -> Void)? = nil,
+    finalizer: (@Sendable () -> Void)? = nil
   ) throws {
     let workers = maxWorkers ?? Self.defaultMaxWorkers
     guard workers >= 1 else {
@@ -77,9 +91,12 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
     self.maxWorkers = workers
     self.queueCapacity = queueCapacity
     self.threadNamePrefix = threadNamePrefix
+    let hooks =
+      initializer == nil && finalizer == nil
+      ? nil : WorkerHooks(initializer: initializer, finalizer: finalizer)
     self.pool = try CPoolRef.create(
       maxWorkers: workers, queueCapacity: queueCapacity,
-      prefix: threadNamePrefix)
+      prefix: threadNamePrefix, hooks: hooks)
   }
 
   deinit { pool.destroy() }
@@ -157,6 +174,10 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
   ///   - cancelPendingFutures: cancel every task that has not started;
   ///     their futures report cancelled and their callbacks run on this
   ///     thread.  Running tasks are not interrupted.
+  @available(
+    *, noasync,
+    message: "may block until the workers exit; use `await pool.shutdown()`"
+  )
   public func shutdown(wait: Bool = true, cancelPendingFutures: Bool = false) {
     pool.shutdown(wait: wait, cancelPending: cancelPendingFutures)
   }
@@ -166,6 +187,10 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 
   /// Tasks queued and not yet taken by a worker.
   public var queuedTaskCount: Int { pool.queuedCount }
+
+  /// True once a worker's initializer has thrown: the pool runs nothing
+  /// more (see ``init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``).
+  public var isBroken: Bool { pool.isBroken }
 }
 
 /// Runs `body` with a new pool and shuts it down (waiting for its work)
@@ -178,19 +203,29 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
 /// }
 /// ```
 ///
-/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:)``.
+/// - Parameters: as for ``ThreadPoolExecutor/init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
 /// - Returns: what `body` returns.
 /// - Throws: what the initializer or `body` throws.
-@available(*, noasync, message: "blocks while the pool's work finishes")
+@available(
+  *, noasync,
+  message: "blocks while the pool's work finishes; use `try await withThreadPoolExecutor { pool in … }`"
+)
+// Disfavoured so that in async code a body without `await` still picks the
+// async twin (a sync closure would otherwise match this one better); in
+// sync code the async twin cannot be called, so this one is chosen.
+@_disfavoredOverload
 public func withThreadPoolExecutor<Result>(
   maxWorkers: Int? = nil,
   queueCapacity: Int = ThreadPoolExecutor.defaultQueueCapacity,
   threadNamePrefix: String = ThreadPoolExecutor.defaultThreadNamePrefix,
+  initializer: (@Sendable () throws -> Void)? = nil,
+  finalizer: (@Sendable () -> Void)? = nil,
   _ body: (ThreadPoolExecutor) throws -> Result
 ) throws -> Result {
   let pool = try ThreadPoolExecutor(
     maxWorkers: maxWorkers, queueCapacity: queueCapacity,
-    threadNamePrefix: threadNamePrefix)
+    threadNamePrefix: threadNamePrefix, initializer: initializer,
+    finalizer: finalizer)
   defer { pool.shutdown(wait: true) }
   return try body(pool)
 }

@@ -25,6 +25,10 @@
 ///   ("3 (of 7) futures unfinished") once the timeout has passed with
 ///   futures left.
 /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
+@available(
+  *, noasync,
+  message: "its iterator blocks a thread; use `for try await f in try asyncCompleted(…)`"
+)
 public func asCompleted<F: AnyFuture>(
   _ futures: some Sequence<F>, timeout: Duration? = nil,
   cancelOnTimeout: Bool = false

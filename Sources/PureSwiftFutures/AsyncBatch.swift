@@ -4,20 +4,22 @@
 // same in ConcurrentFutures but for one internal name.)
 
 extension AnyFuture {
-  /// Suspends until the future is done or `deadline` passes; true if done.
-  /// Cancelling the Task cancels a still-pending future (which makes it
-  /// done) and ends the wait.
-  final func doneBefore(_ deadline: ContinuousClock.Instant) async -> Bool {
+  /// Suspends until the future is done or `deadline` (if any) passes;
+  /// true if done.  Cancelling the Task cancels a still-pending future
+  /// (which makes it done) and ends the wait.
+  final func doneBefore(_ deadline: ContinuousClock.Instant?) async -> Bool {
     if isDone { return true }
     let gate = ResumeOnce()
     await withTaskCancellationHandler {
       await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         gate.arm(continuation)
         whenDone { gate.fire() }  // at once if done meanwhile
-        gate.setTimer(Task {
-          try? await Task.sleep(until: deadline, clock: .continuous)
-          gate.fire()
-        })
+        if let deadline {
+          gate.setTimer(Task {
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            gate.fire()
+          })
+        }
       }
     } onCancel: {
       cancel()  // a no-op once the task runs

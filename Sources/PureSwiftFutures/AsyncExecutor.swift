@@ -123,11 +123,13 @@ extension ThreadPoolExecutor {
   /// let page = try await future.value
   /// ```
   ///
-  /// While the queue is full the Task is suspended on a list of waiters
-  /// that a worker wakes when it takes an item from a queue, and shutdown
-  /// wakes with the shut-down error; then it tries again.  Waiters are not
-  /// served in order: a suspended submit may be overtaken by a later one
-  /// (or a blocking one); none is lost.
+  /// While the queue is full the Task waits in this pool's line of
+  /// suspended submits, first come first served: room a worker makes is
+  /// offered to the oldest, and a submit that finds others waiting lines
+  /// up behind them rather than try.  So async submits enter the queue in
+  /// the order they suspended.  A blocking submit or a job
+  /// (``enqueue(_:)``) does not line up and may take room first; the
+  /// oldest async submit then keeps its place.  None is lost.
   ///
   /// - Returns: the task's future.
   /// - Throws: ``FuturesError`` `.shutDown` once the pool is shut down
@@ -137,18 +139,20 @@ extension ThreadPoolExecutor {
   public func submit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) async throws -> Future<Value> {
-    while true {
-      let epoch = RoomWaiters.shared.epoch
-      do {
-        return try trySubmit(body)
-      } catch let error as FuturesError where error.code == .queueFull {
-        try Task.checkCancellation()
-        await RoomWaiters.shared.waitForRoom(since: epoch) {
-          queuedTaskCount < queueCapacity
-        }
-        try Task.checkCancellation()
-      }
-    }
+    try await RoomWaiters.shared.submit(
+      line: pool.roomLine, hasRoom: hasRoom, deadline: nil
+    ) { try trySubmit(body) }
+  }
+
+  /// Whether the queue has room now (for ``RoomWaiters``).
+  var hasRoom: @Sendable () -> Bool {
+    { [self] in queuedTaskCount < queueCapacity }
+  }
+
+  /// Async submits suspended in this pool's line now, waiting for room
+  /// (a test hook).
+  package var suspendedSubmitCount: Int {
+    RoomWaiters.shared.waiting(line: pool.roomLine)
   }
 }
 

@@ -32,6 +32,11 @@ public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A task's must-start-by deadline passed before a worker took it, so
     /// it never ran (its future is cancelled).
     public static let deadlineExpired = Code("deadlineExpired")
+    /// A worker's initializer threw, so the executor runs nothing more:
+    /// queued tasks fail with this error and later submits throw it
+    /// (CPython's `BrokenThreadPool`).  ``FuturesError/underlyingError``
+    /// is what the initializer threw.
+    public static let brokenPool = Code("brokenPool")
 
     public var description: String { name }
   }
@@ -40,11 +45,32 @@ public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
   public let code: Code
   /// What went wrong, for people.
   public let message: String
+  /// The error that caused this one, if any: for `.brokenPool`, what the
+  /// worker's initializer threw.  Not part of `==` or the hash.
+  public let underlyingError: (any Error)?
 
-  /// Creates an error with a code and a message.
-  public init(_ code: Code, _ message: String) {
+  /// Creates an error with a code, a message and, optionally, its cause.
+  public init(_ code: Code, _ message: String, underlyingError: (any Error)? = nil) {
     self.code = code
     self.message = message
+    self.underlyingError = underlyingError
+  }
+
+  /// What a broken pool's tasks and submits throw.
+  static func brokenPool(cause: any Error) -> FuturesError {
+    FuturesError(
+      .brokenPool,
+      "the thread pool is broken: a worker's initializer threw: \(cause)",
+      underlyingError: cause)
+  }
+
+  public static func == (lhs: FuturesError, rhs: FuturesError) -> Bool {
+    lhs.code == rhs.code && lhs.message == rhs.message
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(code)
+    hasher.combine(message)
   }
 
   public var description: String { message }

@@ -144,6 +144,9 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   func runBody() {}
   // Overridden by Future<Value>: let go of the body (it will not run).
   func dropBody() {}
+  // Overridden by Future<Value>: store `error` as the outcome without
+  // running the body (the pool is broken; `finish()` publishes it).
+  func failBody(_ error: any Error) {}
   // Overridden by Future<Value>: finished with an error.
   var hasFailed: Bool { false }
 
@@ -267,6 +270,11 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   }
 
   override func dropBody() { body = nil }
+
+  override func failBody(_ error: any Error) {
+    body = nil
+    outcome = .failure(error)
+  }
 
   override var hasFailed: Bool {
     guard isFinished, case .failure = outcome else { return false }

@@ -61,6 +61,10 @@ extension ThreadPoolExecutor {
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout or
   ///   a look-ahead below 1; the errors of ``submit(_:)`` for the first
   ///   task.
+  @available(
+    *, noasync,
+    message: "blocks a thread while iterating; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func lazyMap<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
@@ -135,6 +139,10 @@ public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
   public var pendingCount: Int { inFlight.count - head }
 
   /// The next input's result, waiting for its task; `nil` at the end.
+  @available(
+    *, noasync,
+    message: "blocks a thread; use `for try await r in try pool.asyncLazyMap(…)`"
+  )
   public func next() -> Element? {
     if isFinished { return nil }
     guard head < inFlight.count else {

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 
 /// The part of a ``ThreadPoolExecutor`` its threads share: the queue of
 /// futures, the worker threads, the idle count.  The executor owns one and
@@ -26,6 +27,14 @@ import Glibc
 /// serialises joiners, so a second `shutdown(wait: true)` returns only
 /// after every worker was joined.  A worker never joins.
 ///
+/// Worker hooks: `initializer` runs on each new worker before its first
+/// item; if it throws, the pool is broken for good (`broken`, set once):
+/// submits throw, and every item a worker takes from then on is failed
+/// with the broken error instead of run (jobs still run).  A worker whose
+/// initializer threw stays, failing items, until shutdown, so a queued
+/// item always has a worker.  `finalizer` runs on a worker as it exits,
+/// if its initializer succeeded.
+///
 /// Locks: `lock` guards the vars below it and is never held while user
 /// code runs.  `joinLock` is held only around `pthread_join`, is never
 /// taken by a worker, and is taken before `lock`, never after.
@@ -44,6 +53,9 @@ final class WorkerPool: @unchecked Sendable {
   let queue: BlockingQueue<AnyFuture>
   let maxWorkers: Int
   let threadNamePrefix: String
+  private let initializer: (@Sendable () throws -> Void)?
+  private let finalizer: (@Sendable () -> Void)?
+  private let broken = Atomic<Bool>(false)  // set once, after brokenCause
   private let lock = Lock()
   private let joinLock = Lock()
   private var unclaimed: [pthread_t] = []
@@ -51,15 +63,42 @@ final class WorkerPool: @unchecked Sendable {
   private var startedThreads = 0
   private var idleTokens = 0
   private var isShutDown = false
+  private var brokenCause: (any Error)?
 
-  init(maxWorkers: Int, queueCapacity: Int, threadNamePrefix: String) {
+  init(
+    maxWorkers: Int, queueCapacity: Int, threadNamePrefix: String,
+    initializer: (@Sendable () throws -> Void)? = nil,
+    finalizer: (@Sendable () -> Void)? = nil
+  ) {
     queue = BlockingQueue(capacity: queueCapacity)
     self.maxWorkers = maxWorkers
     self.threadNamePrefix = threadNamePrefix
+    self.initializer = initializer
+    self.finalizer = finalizer
+  }
+
+  /// True once a worker's initializer threw.
+  var isBroken: Bool { broken.load(ordering: .acquiring) }
+
+  /// What tasks and submits of the broken pool throw: the first
+  /// initializer error is the cause.
+  var brokenError: FuturesError {
+    lock.withLock {
+      FuturesError.brokenPool(
+        cause: brokenCause ?? FuturesError(.brokenPool, "unknown cause"))
+    }
+  }
+
+  private func breakPool(cause: any Error) {
+    lock.withLock { if brokenCause == nil { brokenCause = cause } }
+    broken.store(true, ordering: .releasing)
   }
 
   /// Worker threads alive now.
   var threadCount: Int { lock.withLock { liveThreads } }
+
+  /// This pool's key in ``RoomWaiters``.
+  var roomLine: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
 
   // MARK: Submitting
 
@@ -89,6 +128,7 @@ final class WorkerPool: @unchecked Sendable {
   ///   worker lives and none could be started (with live workers, a failed
   ///   start is not an error: they will run the task).
   private func ensureWorker() throws {
+    if isBroken { throw brokenError }
     try lock.withLock {
       guard !isShutDown else {
         throw FuturesError(
@@ -131,10 +171,20 @@ final class WorkerPool: @unchecked Sendable {
   fileprivate func work(number: Int) {
     nameThisThread(number: number)
     CurrentThread.setPool(self)
+    var initialised = true
+    if let initializer, !isBroken {
+      do {
+        try initializer()
+      } catch {
+        initialised = false
+        breakPool(cause: error)
+      }
+    }
     while let future = queue.take() {
       RoomWaiters.shared.itemTaken()  // room for a suspended async submit
       run(future)
     }
+    if initialised { finalizer?() }
     CurrentThread.setPool(nil)
     lock.withLock { liveThreads -= 1 }
   }
@@ -147,7 +197,11 @@ final class WorkerPool: @unchecked Sendable {
       return
     }
     CurrentThread.setFuture(future)
-    future.runBody()
+    if isBroken && !(future is JobItem) {
+      future.failBody(brokenError)
+    } else {
+      future.runBody()
+    }
     CurrentThread.setFuture(nil)
     markIdle()  // before the result is out: see the top of this file
     future.finish()
@@ -176,7 +230,7 @@ final class WorkerPool: @unchecked Sendable {
   func shutdown(wait: Bool, cancelPending: Bool) {
     lock.withLock { isShutDown = true }
     queue.close()
-    RoomWaiters.shared.wakeAll()  // suspended async submits: shut down
+    RoomWaiters.shared.wakeAll(line: roomLine)  // suspended async submits: shut down
     if cancelPending {
       while let future = queue.poll() {
         if let job = future as? JobItem {

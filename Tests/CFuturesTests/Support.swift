@@ -279,6 +279,8 @@ let boxTask: cf_task_fn = { arg, op in
     box.runs.add(1, ordering: .relaxed)
     box.tally?.runs.add(1, ordering: .relaxed)
     box.body?(box)
+  } else if op == CF_TASK_BROKEN {
+    preconditionFailure("boxTask: CF_TASK_BROKEN from a pool without hooks")
   } else {
     box.releases.add(1, ordering: .relaxed)
     if let tally = box.tally {
@@ -314,13 +316,15 @@ func makePool(
     rc = prefix.withCString { name in
       var options = cf_pool_options(
         max_workers: maxWorkers, queue_capacity: queueCapacity,
-        thread_name_prefix: name)
+        thread_name_prefix: name, worker_init: nil, worker_fini: nil,
+      context_release: nil, context: nil)
       return cf_pool_create(&options, &pool)
     }
   } else {
     var options = cf_pool_options(
       max_workers: maxWorkers, queue_capacity: queueCapacity,
-      thread_name_prefix: nil)
+      thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      context_release: nil, context: nil)
     rc = cf_pool_create(&options, &pool)
   }
   XCTAssertEqual(rc, 0, "cf_pool_create", file: file, line: line)

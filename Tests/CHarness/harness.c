@@ -122,6 +122,7 @@ enum action {
 typedef struct task {
   atomic_int runs;
   atomic_int releases;
+  atomic_int broken; /* CF_TASK_BROKEN calls */
   cf_future *future;
   enum action action;
   gate *gate;
@@ -163,6 +164,13 @@ static void task_fn(void *arg, cf_task_op op) {
       t->result = pthread_getname_np(pthread_self(), t->name, sizeof t->name);
       break;
     }
+  } else if (op == CF_TASK_BROKEN) {
+    CHECK_EQ(atomic_load(&t->releases), 0);
+    CHECK_EQ(atomic_load(&t->runs), 0);
+    CHECK_EQ(atomic_fetch_add(&t->broken, 1), 0);
+    CHECK(t->future != NULL);
+    if (t->future != NULL)
+      CHECK_EQ(cf_future_state(t->future), CF_RUNNING);
   } else if (op == CF_TASK_RELEASE) {
     if (t->orphan) {
       CHECK_EQ(atomic_fetch_add(&t->releases, 1), 0);
@@ -1711,6 +1719,126 @@ static void test_pool_inside_task(void) {
   cf_pool_destroy(p);
 }
 
+/* Worker hooks: init once per worker before its first item, fini as it
+ * exits; an init failure breaks the pool — the running item finishes, the
+ * queued ones get CF_TASK_BROKEN (future-less ones still run), submits get
+ * ENOTRECOVERABLE — and context_release runs once when the pool goes. */
+typedef struct hooks {
+  atomic_int inits, finis, releases;
+  int fail_from; /* the init call (1-based) from which init fails */
+  gate *fail_gate; /* a failing init passes it first (may be NULL) */
+  cf_pool *pool;
+  atomic_int init_saw_worker; /* inits that ran on the pool's own thread */
+} hooks;
+
+static int hook_init(void *ctx) {
+  hooks *h = ctx;
+  int n = atomic_fetch_add(&h->inits, 1) + 1;
+  if (cf_pool_is_worker_thread(h->pool) && cf_pool_current_context() == h)
+    atomic_fetch_add(&h->init_saw_worker, 1);
+  if (n < h->fail_from)
+    return 0;
+  if (h->fail_gate != NULL)
+    gate_pass(h->fail_gate);
+  return 1;
+}
+static void hook_fini(void *ctx) { atomic_fetch_add(&((hooks *)ctx)->finis, 1); }
+static void hook_release(void *ctx) {
+  atomic_fetch_add(&((hooks *)ctx)->releases, 1);
+}
+
+static cf_pool *new_hooked_pool(hooks *h, size_t workers) {
+  cf_pool_options o = {.max_workers = workers,
+                       .queue_capacity = 64,
+                       .worker_init = hook_init,
+                       .worker_fini = hook_fini,
+                       .context_release = hook_release,
+                       .context = h};
+  cf_pool *p = NULL;
+  CHECK_EQ(cf_pool_create(&o, &p), 0);
+  h->pool = p;
+  return p;
+}
+
+static void test_pool_worker_hooks(void) {
+  /* Healthy: two workers, each initialised once, finalised once. */
+  hooks h = {.fail_from = 1 << 30};
+  cf_pool *p = new_hooked_pool(&h, 2);
+  gate g;
+  gate_init(&g);
+  task *held[2];
+  for (int i = 0; i < 2; i++) {
+    held[i] = task_new(ACT_GATE, &g, p, true);
+    CHECK_EQ(submit(p, held[i]), 0);
+  }
+  gate_await(&g, 2); /* both run: two workers */
+  gate_set(&g, true);
+  CHECK_EQ(cf_pool_shutdown(p, true, false), 0);
+  CHECK_EQ(atomic_load(&h.inits), 2);
+  CHECK_EQ(atomic_load(&h.init_saw_worker), 2);
+  CHECK_EQ(atomic_load(&h.finis), 2);
+  CHECK(!cf_pool_is_broken(p));
+  CHECK(cf_pool_current_context() == NULL);
+  CHECK_EQ(atomic_load(&h.releases), 0);
+  cf_pool_destroy(p);
+  CHECK_EQ(atomic_load(&h.releases), 1);
+  for (int i = 0; i < 2; i++) {
+    CHECK_EQ(atomic_load(&held[i]->runs), 1);
+    task_free(held[i]);
+  }
+  gate_destroy(&g);
+
+  /* The second worker's init fails while the first runs a held item. */
+  gate fail_gate; /* holds the failing init until the items are queued */
+  gate_init(&fail_gate);
+  hooks b = {.fail_from = 2, .fail_gate = &fail_gate};
+  p = new_hooked_pool(&b, 2);
+  gate_init(&g);
+  task *running = task_new(ACT_GATE, &g, p, true);
+  CHECK_EQ(submit(p, running), 0);
+  gate_await(&g, 1);
+  enum { QUEUED = 8 };
+  task *queued[QUEUED];
+  for (int i = 0; i < QUEUED; i++) {
+    queued[i] = task_new(ACT_NONE, NULL, p, i != 0); /* [0]: no future */
+    CHECK_EQ(submit(p, queued[i]), 0);
+  }
+  CHECK(!cf_pool_is_broken(p));
+  gate_await(&fail_gate, 1); /* worker 2 is in its init */
+  gate_set(&fail_gate, true);
+  for (int i = 1; i < QUEUED; i++)
+    CHECK_EQ(cf_future_wait(queued[i]->future, NULL), 0);
+  CHECK(cf_pool_is_broken(p));
+  task *late = task_new(ACT_NONE, NULL, p, true);
+  CHECK_EQ(submit(p, late), ENOTRECOVERABLE);
+  CHECK_EQ(cf_pool_submit(p, task_fn, late, late->future, CF_SUBMIT_TRY, NULL),
+           ENOTRECOVERABLE);
+  gate_set(&g, true); /* the running item finishes normally */
+  CHECK_EQ(cf_future_wait(running->future, NULL), 0);
+  CHECK_EQ(cf_pool_shutdown(p, true, false), 0);
+  CHECK_EQ(atomic_load(&b.inits), 2);
+  CHECK_EQ(atomic_load(&b.finis), 1); /* only the initialised worker */
+  CHECK_EQ(atomic_load(&running->runs), 1);
+  CHECK_EQ(atomic_load(&running->broken), 0);
+  CHECK_EQ(atomic_load(&queued[0]->runs), 1); /* future-less: still run */
+  for (int i = 1; i < QUEUED; i++) {
+    CHECK_EQ(atomic_load(&queued[i]->runs), 0);
+    CHECK_EQ(atomic_load(&queued[i]->broken), 1);
+    CHECK_EQ(cf_future_state(queued[i]->future), CF_FINISHED);
+  }
+  for (int i = 0; i < QUEUED; i++) {
+    CHECK_EQ(atomic_load(&queued[i]->releases), 1);
+    task_free(queued[i]);
+  }
+  CHECK_EQ(atomic_load(&late->releases), 0);
+  task_free(late);
+  task_free(running);
+  cf_pool_destroy(p);
+  CHECK_EQ(atomic_load(&b.releases), 1);
+  gate_destroy(&g);
+  gate_destroy(&fail_gate);
+}
+
 /* ======================================================= fault hooks */
 
 static void test_fault_failed_allocations(void) {
@@ -1850,6 +1978,7 @@ int main(void) {
   RUN(test_fault_failed_thread_start);
   RUN(test_pool_invalid_arguments);
   RUN(test_pool_inside_task);
+  RUN(test_pool_worker_hooks);
   RUN(test_pool_lazy_spawn_and_reuse);
   RUN(test_pool_shutdown_keeps_pending);
   RUN(test_pool_shutdown_cancels_pending);

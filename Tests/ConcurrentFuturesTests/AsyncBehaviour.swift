@@ -373,6 +373,40 @@ enum AsyncBehaviour {
     XCTAssertEqual(ran.value, 8 * perSubmitter, "each task ran once")
   }
 
+  /// Async submits suspended one after another on a full 1-slot queue
+  /// (one worker, held on a gate) enter it in the order they suspended:
+  /// the single worker then runs them in that order.  Each submit is
+  /// started only once the one before it is in line.
+  static func asyncSubmitsGetInFirstComeFirstServed<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let submitters = 6
+    for round in 0..<scaled(100, minimum: 10) {
+      let gate = Gate()
+      let started = Arrivals()
+      let blocker = try pool.submitTask { started.arrive(); gate.pass(); return -1 }
+      XCTAssertTrue(started.waitFor(1))
+      let filler = try pool.submitTask { -2 }
+      let order = Recorder<Int>()
+      var submits: [Task<P.Fut, any Error>] = []
+      for i in 0..<submitters {
+        submits.append(Task { try await pool.submitAsync { order.append(i); return i } })
+        let inLine = await eventually { pool.suspendedSubmits == i + 1 }
+        XCTAssertTrue(inLine, "round \(round): submit \(i) never suspended")
+        if !inLine { break }
+      }
+      gate.open()
+      for submit in submits { _ = try await submit.value.awaitValue() }
+      _ = try await blocker.awaitValue()
+      _ = try await filler.awaitValue()
+      XCTAssertEqual(pool.suspendedSubmits, 0)
+      XCTAssertEqual(order.all, Array(0..<submitters), "round \(round): queued out of order")
+      if order.all != Array(0..<submitters) { break }
+    }
+  }
+
   static func backpressureChoicesOnAFullQueue<P: PoolUnderTest>(_: P.Type) throws {
     let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
@@ -459,6 +493,61 @@ enum AsyncBehaviour {
     assertFuturesError(P.self, full ?? Boom(id: 0), code: "timedOut")
     gate.open()
     XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
+  }
+
+  /// The async `submit(startBy:)`: a task still queued at its deadline
+  /// never runs (`.deadlineExpired`); a deadline that passes while the
+  /// submit waits for room throws `.timedOut` and queues nothing; room
+  /// before the deadline lets it in; cancellation while waiting throws
+  /// `CancellationError`.
+  static func asyncStartDeadlineExpiresQueuedAndBoundsTheWait<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1, queueCapacity: 2)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Recorder<Int>()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let late = try await pool.submitAsync(startBy: .zero) { ran.append(1); return 1 }
+    let inTime = try await pool.submitAsync(startBy: .seconds(300)) { ran.append(2); return 2 }
+    XCTAssertEqual(pool.queuedTasks, 2, "the queue is full now")
+
+    let begin = ContinuousClock.now
+    let timedOut = await thrownError {
+      _ = try await pool.submitAsync(startBy: .milliseconds(100)) { ran.append(3); return 3 }
+    }
+    XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
+    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut")
+    XCTAssertEqual(pool.suspendedSubmits, 0, "it left the line")
+    XCTAssertEqual(pool.queuedTasks, 2, "nothing was queued")
+
+    let cancelled = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(4); return 4 } }
+    let cancelledInLine = await eventually { pool.suspendedSubmits == 1 }
+    XCTAssertTrue(cancelledInLine)
+    cancelled.cancel()
+    let cancelError = await thrownError { _ = try await cancelled.value }
+    XCTAssertTrue(cancelError is CancellationError, "got \(String(describing: cancelError))")
+
+    let waiting = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(5); return 5 } }
+    let waitingInLine = await eventually { pool.suspendedSubmits == 1 }
+    XCTAssertTrue(waitingInLine)
+    gate.open()
+    let five = try await waiting.value.awaitValue()
+    XCTAssertEqual(five, 5, "room before the deadline lets it in, and it runs")
+    let two = try await inTime.awaitValue()
+    XCTAssertEqual(two, 2)
+    _ = try await blocker.awaitValue()
+    let expired = await thrownError { _ = try await late.awaitValue() }
+    assertFuturesError(
+      P.self, expired ?? Boom(id: 0), code: "deadlineExpired",
+      messageContains: "the task's start deadline passed before a worker took it")
+    XCTAssertTrue(late.isCancelled)
+    XCTAssertEqual(ran.all, [2, 5], "the expired, refused and cancelled tasks never ran")
+
+    let negative = await thrownError { _ = try await pool.submitAsync(startBy: .seconds(-1)) { 0 } }
+    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
   static func batchDeadlineCancelsWhatHasNotStarted<P: PoolUnderTest>(
@@ -566,5 +655,251 @@ enum AsyncBehaviour {
     XCTAssertEqual(error as? Boom, Boom(id: 3))
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertLessThan(ran.value, 1000, "the rest should have been cancelled")
+  }
+
+  // MARK: asyncLazyMap
+
+  /// Input order, a task's error in its place, at most `lookAhead` tasks
+  /// started beyond what was yielded.
+  static func asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 4)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let results = try await pool.asyncLazyMapCollect(
+      Array(0..<10), timeout: nil, lookAhead: 3, limit: nil
+    ) { x in
+      if x == 3 { throw Boom(id: 3) }
+      return x * 10
+    }
+    let seen = results.map { result in
+      switch result {
+      case .success(let v): "\(v)"
+      case .failure(let e): "error \((e as? Boom)?.id ?? -1)"
+      }
+    }
+    XCTAssertEqual(seen, ["0", "10", "20", "error 3", "40", "50", "60", "70", "80", "90"])
+
+    let lookAhead = 3
+    let n = scaled(1_000, minimum: 100)
+    let started = Counter()
+    let next = try pool.asyncLazyMapNext(Array(0..<n), timeout: nil, lookAhead: lookAhead) { x in
+      started.increment()
+      return x
+    }
+    var consumed = 0
+    var worst = 0
+    while let result = try await next() {
+      XCTAssertEqual(try result.get(), consumed)
+      consumed += 1
+      worst = max(worst, started.value - consumed)
+    }
+    XCTAssertEqual(consumed, n)
+    XCTAssertLessThanOrEqual(worst, lookAhead, "tasks started beyond the look-ahead")
+    let none = try await pool.asyncLazyMapCollect([], timeout: nil, lookAhead: nil, limit: nil) { $0 }
+    XCTAssertTrue(none.isEmpty)
+  }
+
+  /// Leaving a `for try await` loop early cancels the tasks not yet
+  /// yielded (one worker: task 0 runs, 1 may have started, 2...5 are
+  /// queued).
+  static func asyncLazyMapLeavingTheLoopCancelsTheRest<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let ran = Counter()
+    let first = try await pool.asyncLazyMapCollect(
+      Array(0..<100), timeout: nil, lookAhead: 5, limit: 1
+    ) { x in
+      if x > 0 { gate.pass() }
+      ran.increment()
+      return x
+    }
+    XCTAssertEqual(first.count, 1)
+    XCTAssertEqual(try first.first?.get(), 0)
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertLessThanOrEqual(ran.value, 2, "only the task yielded and one running may run")
+  }
+
+  /// Cancelling the iterating Task throws CancellationError and cancels
+  /// the tasks not yet yielded; a later next() yields nothing.
+  static func asyncLazyMapCancellingTheTaskCancelsTheRest<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let iterating = Task {
+      try await pool.asyncLazyMapCollect(
+        Array(0..<100), timeout: nil, lookAhead: 5, limit: nil
+      ) { x in
+        if x == 0 { started.arrive(); gate.pass() }
+        ran.increment()
+        return x
+      }
+    }
+    XCTAssertTrue(started.waitFor(1))
+    iterating.cancel()
+    let error = await thrownError { _ = try await iterating.value }
+    XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 1, "only the running task ran")
+  }
+
+  /// The map's own timeout ends the iteration with one `.timedOut`
+  /// element and cancels what was not yielded; bad input throws at the
+  /// call; a shut-down pool gives one `.shutDown` element.
+  static func asyncLazyMapTimeoutBadInputAndShutdown<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let ran = Counter()
+    let elements = try await pool.asyncLazyMapCollect(
+      Array(0..<50), timeout: .milliseconds(150), lookAhead: 4, limit: nil
+    ) { x in
+      if x == 1 { gate.pass() }
+      ran.increment()
+      return x
+    }
+    XCTAssertEqual(elements.count, 2)
+    XCTAssertEqual(try elements.first?.get(), 0)
+    if elements.count == 2, case .failure(let error) = elements[1] {
+      assertFuturesError(P.self, error, code: "timedOut", messageContains: "with 4 tasks unfinished")
+    } else {
+      XCTFail("the map's timeout should end the iteration with an error")
+    }
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 2, "queued tasks are cancelled by the map's timeout")
+
+    for call in [
+      { _ = try pool.asyncLazyMapNext([1], timeout: nil, lookAhead: 0) { $0 } },
+      { _ = try pool.asyncLazyMapNext([1], timeout: .seconds(-1), lookAhead: nil) { $0 } },
+    ] {
+      assertFuturesError(P.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
+    }
+    let next = try pool.asyncLazyMapNext([1, 2], timeout: nil, lookAhead: nil) { $0 }
+    let refused = try await next()
+    if case .failure(let error) = refused {
+      assertFuturesError(P.self, error, code: "shutDown")
+    } else {
+      XCTFail("expected .failure(shutDown), got \(String(describing: refused))")
+    }
+    let end = try await next()
+    XCTAssertNil(end)
+  }
+
+  // MARK: Shutting down
+
+  /// Many async shutdowns wait at once — more than the cooperative pool
+  /// has threads — while each pool's task is held on a gate: a shutdown
+  /// that parked its thread would leave the others (and this test) unable
+  /// to run until the gate's 30 s limit.  Each returns only once its
+  /// workers have exited.
+  static func asyncShutdownWaitsWithoutParkingACooperativeThread<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pools = 16
+    let prefix = uniquePrefix()
+    let gate = Gate()
+    let started = Arrivals()
+    let gateTimedOut = Counter()
+    var list: [P] = []
+    for _ in 0..<pools {
+      let pool = try P.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
+      list.append(pool)
+      _ = try pool.submitTask {
+        started.arrive()
+        if !gate.pass() { gateTimedOut.increment() }
+        return 0
+      }
+    }
+    XCTAssertTrue(started.waitFor(pools))
+    let calling = Arrivals()
+    let returned = Counter()
+    let leftBehind = Counter()
+    let shutdowns = list.map { pool in
+      Task {
+        calling.arrive()
+        await pool.shutdownAsync(wait: true, cancelPending: false)
+        if pool.workerThreads != 0 { leftBehind.increment() }
+        returned.increment()
+      }
+    }
+    let allWaiting = await eventually { calling.value == pools }
+    XCTAssertTrue(allWaiting, "only \(calling.value) shutdowns began")
+    let other = await Task.detached { 42 }.value
+    XCTAssertEqual(other, 42, "other work still runs")
+    XCTAssertEqual(returned.value, 0, "no shutdown returned while its pool's task ran")
+    gate.open()
+    for shutdown in shutdowns { await shutdown.value }
+    XCTAssertEqual(gateTimedOut.value, 0, "the shutdowns blocked until the gate gave up")
+    XCTAssertEqual(leftBehind.value, 0, "a shutdown returned before its workers exited")
+    XCTAssertEqual(liveThreads(prefix: prefix), 0, "every worker was joined")
+  }
+
+  /// The async shutdown cancels what has not started when asked, and
+  /// waits from a Task running on the pool itself; the async
+  /// `withThreadPoolExecutor` shuts its pool down when the body returns
+  /// and when it throws.
+  static func asyncShutdownAndScopedPool<P: PoolUnderTest>(_: P.Type) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    let gate = Gate()
+    let started = Arrivals()
+    let ran = Counter()
+    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    XCTAssertTrue(started.waitFor(1))
+    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let shutting = Task { await pool.shutdownAsync(wait: true, cancelPending: true) }
+    let cancelled = await eventually { queued.isCancelled }
+    XCTAssertTrue(cancelled, "the task not started was cancelled")
+    XCTAssertFalse(blocker.isDone, "the running one goes on")
+    gate.open()
+    await shutting.value
+    XCTAssertEqual(pool.workerThreads, 0)
+    XCTAssertEqual(ran.value, 0)
+    await pool.shutdownAsync(wait: true, cancelPending: false)  // again: a no-op
+
+    let ownPrefix = uniquePrefix()
+    let own = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: ownPrefix)
+    let name = try await own.runWithPreference { () async -> String in
+      let name = currentThreadName()
+      await own.shutdownAsync(wait: true, cancelPending: false)
+      return name
+    }
+    XCTAssertTrue(name.hasPrefix(ownPrefix + "-"), "ran on \(name)")
+    XCTAssertEqual(liveThreads(prefix: ownPrefix), 0, "joined from a Task on the pool")
+
+    let prefix = uniquePrefix()
+    let value = try await P.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
+      let future = try await pool.submitAsync { usleep(20_000); return 21 }
+      return try await future.awaitValue() * 2
+    }
+    XCTAssertEqual(value, 42)
+    XCTAssertEqual(liveThreads(prefix: prefix), 0, "joined before it returned")
+
+    let plainPrefix = uniquePrefix()
+    let plain = try await P.withPoolAsyncNoAwait(prefix: plainPrefix)
+    XCTAssertTrue(plain.isDone, "the scoped pool's work finished before it returned")
+    XCTAssertEqual(liveThreads(prefix: plainPrefix), 0)
+
+    let failingPrefix = uniquePrefix()
+    var kept: P?
+    let error = await thrownError {
+      _ = try await P.withPoolAsync(maxWorkers: 1, prefix: failingPrefix) { pool -> Int in
+        kept = pool
+        _ = try pool.submitTask { usleep(20_000); return 1 }
+        throw Boom(id: 5)
+      }
+    }
+    XCTAssertEqual(error as? Boom, Boom(id: 5))
+    XCTAssertEqual(liveThreads(prefix: failingPrefix), 0, "joined when the body threw")
+    let late = await thrownError { _ = try await kept?.submitAsync { 0 } }
+    assertFuturesError(P.self, late ?? Boom(id: 0), code: "shutDown")
   }
 }

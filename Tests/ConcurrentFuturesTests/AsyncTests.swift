@@ -21,6 +21,14 @@ final class AsyncTests_C: XCTestCase {
   func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(CBacked.self) }
   func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(CBacked.self) }
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(CBacked.self) }
+  func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(CBacked.self) }
+  func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(CBacked.self) }
+  func test_asyncShutdownWaitsWithoutParkingACooperativeThread() async throws { try await AsyncBehaviour.asyncShutdownWaitsWithoutParkingACooperativeThread(CBacked.self) }
+  func test_asyncShutdownAndScopedPool() async throws { try await AsyncBehaviour.asyncShutdownAndScopedPool(CBacked.self) }
+  func test_asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead() async throws { try await AsyncBehaviour.asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead(CBacked.self) }
+  func test_asyncLazyMapLeavingTheLoopCancelsTheRest() async throws { try await AsyncBehaviour.asyncLazyMapLeavingTheLoopCancelsTheRest(CBacked.self) }
+  func test_asyncLazyMapCancellingTheTaskCancelsTheRest() async throws { try await AsyncBehaviour.asyncLazyMapCancellingTheTaskCancelsTheRest(CBacked.self) }
+  func test_asyncLazyMapTimeoutBadInputAndShutdown() async throws { try await AsyncBehaviour.asyncLazyMapTimeoutBadInputAndShutdown(CBacked.self) }
 }
 
 final class AsyncTests_PureSwift: XCTestCase {
@@ -42,4 +50,12 @@ final class AsyncTests_PureSwift: XCTestCase {
   func test_asyncResultTimeoutBoundsOnlyTheWait() async throws { try await AsyncBehaviour.asyncResultTimeoutBoundsOnlyTheWait(PureSwift.self) }
   func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws { try await AsyncBehaviour.asyncWaitReturnsOnFirstCompletedAndOnTimeout(PureSwift.self) }
   func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws { try await AsyncBehaviour.asyncMapKeepsOrderAndThrowsTheFirstError(PureSwift.self) }
+  func test_asyncSubmitsGetInFirstComeFirstServed() async throws { try await AsyncBehaviour.asyncSubmitsGetInFirstComeFirstServed(PureSwift.self) }
+  func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws { try await AsyncBehaviour.asyncStartDeadlineExpiresQueuedAndBoundsTheWait(PureSwift.self) }
+  func test_asyncShutdownWaitsWithoutParkingACooperativeThread() async throws { try await AsyncBehaviour.asyncShutdownWaitsWithoutParkingACooperativeThread(PureSwift.self) }
+  func test_asyncShutdownAndScopedPool() async throws { try await AsyncBehaviour.asyncShutdownAndScopedPool(PureSwift.self) }
+  func test_asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead() async throws { try await AsyncBehaviour.asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead(PureSwift.self) }
+  func test_asyncLazyMapLeavingTheLoopCancelsTheRest() async throws { try await AsyncBehaviour.asyncLazyMapLeavingTheLoopCancelsTheRest(PureSwift.self) }
+  func test_asyncLazyMapCancellingTheTaskCancelsTheRest() async throws { try await AsyncBehaviour.asyncLazyMapCancellingTheTaskCancelsTheRest(PureSwift.self) }
+  func test_asyncLazyMapTimeoutBadInputAndShutdown() async throws { try await AsyncBehaviour.asyncLazyMapTimeoutBadInputAndShutdown(PureSwift.self) }
 }

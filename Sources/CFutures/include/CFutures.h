@@ -176,7 +176,11 @@ void cf_waiter_destroy(cf_waiter *waiter);
  * CF_TASK_RUN if the task ran, alone if it was cancelled or drained. */
 typedef enum cf_task_op {
   CF_TASK_RUN = 0,     /* do the work and store its outcome (not publish) */
-  CF_TASK_RELEASE = 1  /* the pool is done with arg: let it go */
+  CF_TASK_RELEASE = 1, /* the pool is done with arg: let it go */
+  CF_TASK_BROKEN = 2   /* do NOT do the work: store the outcome "the pool is
+                        * broken" (a worker initializer failed; see
+                        * cf_pool_options).  Given instead of CF_TASK_RUN, on
+                        * a worker, to an item with a future. */
 } cf_task_op;
 
 typedef void (*cf_task_fn)(void *arg, cf_task_op op);
@@ -232,10 +236,35 @@ bool cf_queue_is_closed(cf_queue *queue);
 
 typedef struct cf_pool cf_pool;
 
+/* Per-worker hooks (CPython's initializer), each optional (NULL).
+ *
+ * worker_init(context) runs once on each new worker thread, before its
+ * first item.  Non-zero means it failed: the pool is then *broken* for
+ * good — later submits fail with ENOTRECOVERABLE, and every item a worker
+ * takes from then on (items queued before the failure included) is not run:
+ * an item with a future gets CF_TASK_BROKEN (then the future finishes and
+ * its callbacks run), a future-less item still gets CF_TASK_RUN.  Items
+ * already running finish normally.  A worker whose init failed stays in the
+ * pool, failing items, until shutdown: the queue is never left without a
+ * worker.  Workers started after the break skip worker_init.
+ *
+ * worker_fini(context) runs on a worker as it exits (the queue closed and
+ * drained), only if its worker_init succeeded or there is none.  Not run
+ * for threads still alive when the process exits.
+ *
+ * context_release(context) runs once, when the pool's memory goes (after
+ * cf_pool_destroy and the last worker's exit), on that thread. */
+typedef int (*cf_worker_init_fn)(void *context);
+typedef void (*cf_worker_fn)(void *context);
+
 typedef struct cf_pool_options {
   size_t max_workers;             /* >= 1 */
   size_t queue_capacity;          /* >= 1 */
   const char *thread_name_prefix; /* NULL: "cf-pool"; cut to fit 15 chars */
+  cf_worker_init_fn worker_init;  /* NULL: none */
+  cf_worker_fn worker_fini;       /* NULL: none */
+  cf_worker_fn context_release;   /* NULL: none */
+  void *context;                  /* passed to the three above */
 } cf_pool_options;
 
 /* How a submit behaves when the queue is full. */
@@ -258,7 +287,8 @@ int cf_pool_create(const cf_pool_options *options, cf_pool **out);
  * Concurrency jobs, which the caller runs elsewhere when it fails).  On
  * failure nothing was queued and fn is never called.
  * Returns 0, EINVAL (NULL pool or fn), ESHUTDOWN (shut down, before or
- * while blocked), ETIMEDOUT (full until the deadline), EAGAIN (full in
+ * while blocked), ENOTRECOVERABLE (the pool is broken: a worker_init
+ * failed; checked before ESHUTDOWN), ETIMEDOUT (full until the deadline), EAGAIN (full in
  * CF_SUBMIT_TRY mode, or no worker exists and none could be started),
  * ENOMEM.  Any thread, including the pool's own workers. */
 int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
@@ -287,6 +317,12 @@ size_t cf_pool_thread_count(cf_pool *pool);
 size_t cf_pool_queue_size(cf_pool *pool);
 /* True when the calling thread is one of this pool's workers. */
 bool cf_pool_is_worker_thread(const cf_pool *pool);
+/* True once a worker_init has failed (see cf_pool_options). */
+bool cf_pool_is_broken(cf_pool *pool);
+/* The options' context of the pool whose worker the calling thread is
+ * (NULL on any other thread): how a task function learns, on
+ * CF_TASK_BROKEN, which pool broke. */
+void *cf_pool_current_context(void);
 
 /* ------------------------------------------------- cf_test_*: test only */
 

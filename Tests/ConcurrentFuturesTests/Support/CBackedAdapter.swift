@@ -132,6 +132,55 @@ extension ConcurrentFutures.ThreadPoolExecutor: PoolUnderTest {
     startBy: Duration, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> { try submit(startBy: startBy, body) }
 
+  func submitAsync(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) async throws -> Future<Int> { try await submit(startBy: startBy, body) }
+
+  var suspendedSubmits: Int { suspendedSubmitCount }
+
+  func asyncLazyMapNext(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> () async throws -> Result<Int, any Error>? {
+    var iterator = try asyncLazyMap(
+      inputs, timeout: timeout, lookAhead: lookAhead, body
+    ).makeAsyncIterator()
+    return { try await iterator.next() }
+  }
+
+  func asyncLazyMapCollect(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, limit: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Result<Int, any Error>] {
+    var elements: [Result<Int, any Error>] = []
+    for try await result in try asyncLazyMap(
+      inputs, timeout: timeout, lookAhead: lookAhead, body)
+    {
+      elements.append(result)
+      if let limit, elements.count >= limit { break }
+    }
+    return elements
+  }
+
+  func shutdownAsync(wait: Bool, cancelPending: Bool) async {
+    await shutdown(wait: wait, cancelPendingFutures: cancelPending)
+  }
+
+  static func withPoolAsync<T: Sendable>(
+    maxWorkers: Int?, prefix: String?,
+    _ body: (ThreadPoolExecutor) async throws -> T
+  ) async throws -> T {
+    try await withThreadPoolExecutor(
+      maxWorkers: maxWorkers,
+      threadNamePrefix: prefix ?? defaultThreadNamePrefix, body)
+  }
+
+  static func withPoolAsyncNoAwait(prefix: String) async throws -> Future<Int> {
+    try await withThreadPoolExecutor(threadNamePrefix: prefix) { pool in
+      try pool.trySubmit { usleep(20_000); return 8 }
+    }
+  }
+
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> {

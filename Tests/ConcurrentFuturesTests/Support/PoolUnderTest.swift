@@ -90,6 +90,34 @@ protocol PoolUnderTest: AnyObject, Sendable {
   func submitTask(
     startBy: Duration, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Fut
+  /// `try await submit(startBy:_:)`: suspends while the queue is full.
+  func submitAsync(
+    startBy: Duration, _ body: @escaping @Sendable () throws -> Int
+  ) async throws -> Fut
+  /// Async submits suspended waiting for room (the package test hook).
+  var suspendedSubmits: Int { get }
+  /// `asyncLazyMap`: returns its iterator's `next` (dropping the closure
+  /// drops the iterator).
+  func asyncLazyMapNext(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) throws -> () async throws -> Result<Int, any Error>?
+  /// `for try await` over `asyncLazyMap`, leaving the loop after `limit`
+  /// elements (nil: at the end).
+  func asyncLazyMapCollect(
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, limit: Int?,
+    _ body: @escaping @Sendable (Int) throws -> Int
+  ) async throws -> [Result<Int, any Error>]
+  /// `await shutdown(wait:cancelPendingFutures:)`.
+  func shutdownAsync(wait: Bool, cancelPending: Bool) async
+  /// `try await withThreadPoolExecutor { pool in … }` (async body).
+  static func withPoolAsync<T: Sendable>(
+    maxWorkers: Int?, prefix: String?, _ body: (Self) async throws -> T
+  ) async throws -> T
+  /// The async `withThreadPoolExecutor` with a body that never awaits
+  /// (it must still pick the async twin): submits and returns the task's
+  /// future.
+  static func withPoolAsyncNoAwait(prefix: String) async throws -> Fut
   /// `submit(whenFull:_:)`.
   func submitTask(
     whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
