@@ -43,23 +43,6 @@ public final class InFlightCounter: Sendable {
   public var startedCount: Int { started.load(ordering: .relaxed) }
 }
 
-/// The latest of several moments: when the last pool worker finished
-/// connecting.
-public final class LatestTime: Sendable {
-  private let value = Atomic<Int64>(0)
-  public init() {}
-  public func record(_ t: Int64) {
-    var seen = value.load(ordering: .relaxed)
-    while t > seen {
-      let (exchanged, original) = value.compareExchange(
-        expected: seen, desired: t, ordering: .relaxed)
-      if exchanged { break }
-      seen = original
-    }
-  }
-  public var latest: Int64 { value.load(ordering: .relaxed) }
-}
-
 /// One slot per request, written once by whichever thread ran it and read
 /// after all have finished (the join — a future's result, a group's wait —
 /// orders the writes before the reads).

@@ -36,9 +36,8 @@ public struct RunResult: Sendable {
   /// Requests that never completed within the wait (must be 0).
   public let lost: Int
   public let maxInFlight: Int
+  /// Connections (pool: threads) it had at the end.
   public let connections: Int
-  /// Until the last connection of the pool was open (pool only).
-  public let setupNanos: Int64?
 
   public var total: Int { correct + wrong + failed + lost }
   public var requestsPerSecond: Double { Double(total) / (Double(wallNanos) / 1e9) }
@@ -49,7 +48,7 @@ public struct RunResult: Sendable {
 extension RunResult {
   init(
     system: String, workload: Workload, slots: Slots, wallNanos: Int64,
-    maxInFlight: Int, connections: Int, setupNanos: Int64? = nil
+    maxInFlight: Int, connections: Int
   ) {
     var correct = 0
     var wrong = 0
@@ -73,7 +72,7 @@ extension RunResult {
     self.init(
       system: system, wallNanos: wallNanos, latencies: latencies.sorted(), correct: correct,
       wrong: wrong, failed: failed, errorMessages: messages, lost: lost,
-      maxInFlight: maxInFlight, connections: connections, setupNanos: setupNanos)
+      maxInFlight: maxInFlight, connections: connections)
   }
 }
 
@@ -98,37 +97,46 @@ public func runSequential(_ workload: Workload) throws -> RunResult {
   let inFlight = InFlightCounter()
   let t0 = nowNanos()
   let connection = try PGConnection(conninfo: workload.conninfo)
-  let setup = nowNanos() - t0
   for i in workload.ids.indices { timedLookup(connection, workload, i, slots, inFlight) }
   let wall = nowNanos() - t0
   connection.close()
   return RunResult(
     system: "sequential (1 connection)", workload: workload, slots: slots, wallNanos: wall,
-    maxInFlight: inFlight.maxInFlight, connections: 1, setupNanos: setup)
+    maxInFlight: inFlight.maxInFlight, connections: 1)
 }
 
 /// ConcurrentFutures: a pool of `workers` threads, each opening its own
-/// connection in the per-worker initializer (kept in a `WorkerLocal`), one
-/// submit per request.  The pool starts cold: its set-up (until the last
-/// worker has connected) is inside the wall time, and reported apart.
+/// connection in the per-worker initializer (kept in a `WorkerLocal`,
+/// closed by the finalizer), one submit per request.  The workload runs
+/// twice on one pool: cold (threads start and connect lazily, inside the
+/// wall time) and warm (every connection already open).
 public func runPool(_ workload: Workload, workers: Int, timeout: Duration = .seconds(60))
-  throws -> RunResult
+  throws -> (cold: RunResult, warm: RunResult)
 {
-  let slots = Slots(count: workload.ids.count)
-  let inFlight = InFlightCounter()
-  let connected = LatestTime()
   let connection = WorkerLocal<PGConnection>()
   let conninfo = workload.conninfo
   let t0 = nowNanos()
   let pool = try ThreadPoolExecutor(
     maxWorkers: workers, queueCapacity: max(workload.ids.count, 1), threadNamePrefix: "pg",
     workerState: connection,
-    initializer: {
-      let c = try PGConnection(conninfo: conninfo)
-      connected.record(nowNanos())
-      return c
-    },
+    initializer: { try PGConnection(conninfo: conninfo) },
     finalizer: { $0.close() })
+  defer { pool.shutdown(wait: true) }
+  let cold = try runBatch(
+    pool, connection, workload, since: t0, timeout: timeout,
+    system: "ConcurrentFutures (\(workers) workers), cold")
+  let warm = try runBatch(
+    pool, connection, workload, since: nowNanos(), timeout: timeout,
+    system: "ConcurrentFutures (\(workers) workers), warm")
+  return (cold, warm)
+}
+
+private func runBatch(
+  _ pool: ThreadPoolExecutor, _ connection: WorkerLocal<PGConnection>, _ workload: Workload,
+  since t0: Int64, timeout: Duration, system: String
+) throws -> RunResult {
+  let slots = Slots(count: workload.ids.count)
+  let inFlight = InFlightCounter()
   let futures = try workload.ids.indices.map { i in
     try pool.submit {
       timedLookup(try connection.get(), workload, i, slots, inFlight)
@@ -148,12 +156,35 @@ public func runPool(_ workload: Workload, workers: Int, timeout: Duration = .sec
     }
   }
   let wall = nowNanos() - t0
-  let threads = pool.threadCount
-  pool.shutdown(wait: true)
   return RunResult(
-    system: "ConcurrentFutures (\(workers) workers)", workload: workload, slots: slots,
-    wallNanos: wall, maxInFlight: inFlight.maxInFlight, connections: threads,
-    setupNanos: connected.latest > 0 ? connected.latest - t0 : nil)
+    system: system, workload: workload, slots: slots, wallNanos: wall,
+    maxInFlight: inFlight.maxInFlight, connections: pool.threadCount)
+}
+
+/// How long a new pool takes until all its `workers` have connected and
+/// are running a task: `workers` tasks that wait for one another (so each
+/// submit finds no idle worker and starts a thread).  Nothing else runs.
+public func measurePoolSetup(conninfo: String, workers: Int) throws -> Int64 {
+  let connection = WorkerLocal<PGConnection>()
+  let arrived = InFlightCounter()
+  let t0 = nowNanos()
+  let pool = try ThreadPoolExecutor(
+    maxWorkers: workers, threadNamePrefix: "pg-setup", workerState: connection,
+    initializer: { try PGConnection(conninfo: conninfo) },
+    finalizer: { $0.close() })
+  defer { pool.shutdown(wait: true) }
+  let deadline = t0 + 60_000_000_000
+  let futures = try (0..<workers).map { _ in
+    try pool.submit {
+      _ = try connection.get()
+      arrived.enter()
+      while arrived.startedCount < workers && nowNanos() < deadline { usleep(100) }
+    }
+  }
+  while arrived.startedCount < workers && nowNanos() < deadline { usleep(100) }
+  let setup = nowNanos() - t0
+  for future in futures { try future.result(timeout: .seconds(60)) }
+  return setup
 }
 
 /// Connections for the runners that have no per-thread hook (Dispatch, the
