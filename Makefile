@@ -9,10 +9,18 @@ XCTEST := --disable-swift-testing
 TSAN_SCALE ?= 0.1
 
 .PHONY: setup build test test-xctest test-tsan test-asan test-c model fuzz \
-  fuzz-smoke bench-smoke soak bench format clean
+  fuzz-smoke bench-smoke example-test soak bench example format clean
+
+# The FanOut example (its own package: the library never needs libpq) and
+# the throwaway PostgreSQL server it runs against.
+FANOUT := Examples/FanOut
+PG_SERVER := $(CURDIR)/scripts/pg-server.sh
+FANOUT_ROWS ?= 100000
+FANOUT_ARGS ?=
 
 # Installs the system packages the build and the checkers need, only when
-# missing: libbsd-dev (the C core), spin (the model check), valgrind.
+# missing: libbsd-dev (the C core), spin (the model check), valgrind, and
+# for the FanOut example PostgreSQL 15 and libpq (found with pkg-config).
 setup:
 	@missing=""; \
 	[ -f /usr/include/bsd/sys/queue.h ] || missing="$$missing libbsd-dev"; \
@@ -20,6 +28,9 @@ setup:
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
+	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
+	[ -f /usr/include/postgresql/libpq-fe.h ] || missing="$$missing libpq-dev"; \
+	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -37,6 +48,7 @@ test: setup
 	@$(MAKE) --no-print-directory model CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory fuzz-smoke CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory bench-smoke CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory example-test CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@scripts/summary.sh $(RESULTS)
 
 # The XCTest suite: the C API and the behaviour suite on both implementations.
@@ -83,6 +95,17 @@ bench-smoke: setup
 	$(SWIFT) build --product Bench
 	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh bench-smoke scripts/bench-smoke.sh
 
+# The FanOut example's XCTest suite: the pool against a real PostgreSQL,
+# which the tests start, stop with -m immediate mid-batch, restart and stop
+# (through scripts/pg-server.sh); its state directory is removed whatever
+# happens.
+example-test: setup
+	$(SWIFT) build --build-tests --package-path $(FANOUT)
+	@state=$$(mktemp -d -t cf-fanout-test-XXXXXX); \
+	CF_RESULTS=$(CF_RESULTS) FANOUT_PG_SCRIPT=$(PG_SERVER) FANOUT_PG_STATE=$$state \
+	  scripts/stage.sh example $(SWIFT) test --skip-build --package-path $(FANOUT) $(XCTEST); \
+	PG_STATE_DIR=$$state $(PG_SERVER) stop
+
 # The soak test at full size: 10,000,000 tasks through each implementation
 # (`make test` runs 1/100 of it inside the XCTest stage).
 soak: setup
@@ -95,9 +118,21 @@ bench: setup
 	$(SWIFT) run -c release Bench --json .build-bench/results.json | tee .build-bench/table.txt
 	python3 scripts/bench-chart.py .build-bench/results.json docs/bench.svg
 
+# The FanOut example: a throwaway server with $(FANOUT_ROWS) rows, 2,000
+# point lookups sequentially and through ConcurrentFutures, Dispatch and a
+# TaskGroup, then the server is stopped (also on failure).  PG_PORT picks
+# the port; FANOUT_ARGS passes flags (e.g. --requests 5000).
+example: setup
+	$(SWIFT) build -c release --package-path $(FANOUT) --product FanOut
+	@export PG_STATE_DIR=$$(mktemp -d -t cf-fanout-XXXXXX); \
+	trap '$(PG_SERVER) stop' EXIT; \
+	conninfo=$$($(PG_SERVER) start) && $(PG_SERVER) load $(FANOUT_ROWS) && \
+	FANOUT_CONNINFO="$$conninfo" $(SWIFT) run -c release --skip-build \
+	  --package-path $(FANOUT) FanOut --rows $(FANOUT_ROWS) $(FANOUT_ARGS)
+
 format:
 	clang-format -i Sources/CFutures/*.c Sources/CFutures/*.h Sources/CFutures/include/*.h
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-soak .build-c .build-spin \
-	  .build-fuzz .build-bench $(RESULTS)
+	  .build-fuzz .build-bench $(RESULTS) $(FANOUT)/.build
