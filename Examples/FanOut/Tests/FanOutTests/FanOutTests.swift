@@ -78,12 +78,13 @@ final class FanOutTests: XCTestCase {
     defer { pool.shutdown(wait: true) }
     let started = InFlightCounter()
     let ids = ids(2_000, seed: 12)
-    // 20 ms on the server each: with 64 workers the batch takes at least
-    // 2000 × 20 ms ÷ 64 ≈ 0.6 s, so the stop lands in its middle.
+    // 50 ms on the server each: with 64 workers the batch takes at least
+    // 2000 × 50 ms ÷ 64 ≈ 1.6 s, so the stop (issued about 0.1 s in, and
+    // taking about 0.1 s) lands well inside it even on a loaded machine.
     let futures = try ids.map { id in
       try pool.submit {
         started.enter()
-        return try connections.get().lookup(id: id, sleep: 0.02)
+        return try connections.get().lookup(id: id, sleep: 0.05)
       }
     }
     // Each worker takes a new task only after finishing one, so 128 started
