@@ -7,7 +7,7 @@ import XCTest
 /// that dies under running tasks, and a wrong connection string.  The class
 /// starts its own throwaway server (scripts/pg-server.sh) and stops it.
 final class FanOutTests: XCTestCase {
-  nonisolated(unsafe) static var server = PGServer()
+  static let server = PGServer()
   nonisolated(unsafe) static var conninfo = ""
   static let rows = 10_000
 
