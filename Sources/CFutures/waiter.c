@@ -61,12 +61,20 @@ int cf_waiter_create(size_t capacity, cf_waiter **out) {
   return 0;
 }
 
+/* A node's waiter, read by the completer: written by cf_waiter_add before
+ * it links the node under the future's LOCKED bit, read after the
+ * completer took that bit (acquire), so ordered by the state word alone —
+ * which drd cannot see; its one suppression names this function. */
+__attribute__((noinline)) static cf_waiter *node_waiter(const struct node *n) {
+  return n->waiter;
+}
+
 /* Listener fn: runs once per node, on the completing thread (or on the
  * adding thread when the future was already done). */
 static void on_done(void *arg, cf_future *future) {
   (void)future;
   struct node *n = arg;
-  cf_waiter *w = n->waiter;
+  cf_waiter *w = node_waiter(n);
   cf__lock(&w->lock);
   size_t slot = (w->ready_head + w->ready_count) % w->capacity;
   w->ready[slot] = (size_t)(n - w->nodes);
