@@ -15,7 +15,10 @@ status=${PIPESTATUS[0]}
 passed=0; failed=0
 if line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -1); [ -n "$line" ]; then
   total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$line")
-  failed=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$line")
+  failures=$(sed -E 's/.*with ([0-9]+) failures?.*/\1/' <<<"$line")
+  # XCTest's count is of failed assertions; count failed tests instead.
+  failed=$(grep -E "^Test Case '.*' failed" "$log" | sort -u | wc -l)
+  if [ "$failures" -gt 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
   passed=$((total - failed))
 elif line=$(grep -E "^[a-zA-Z-]*:? ?[0-9]+ passed, [0-9]+ failed" "$log" | tail -1); [ -n "$line" ]; then
   passed=$(grep -oE "[0-9]+ passed" <<<"$line" | grep -oE "[0-9]+")
