@@ -1,7 +1,7 @@
 // The async twins of the remaining blocking calls: `result(timeout:)` and
 // `error(timeout:)` with a timeout, the many-futures `wait`, and the eager
-// `map`.  Each suspends the Task and parks no thread.  (This file is the
-// same in PureSwiftFutures but for one internal name.)
+// `map`.  Each suspends the Task and parks no thread.  (This file is
+// compiled into PureSwiftFutures too: its copy there is a symbolic link.)
 
 extension AnyFuture {
   /// Suspends until the future is done or `deadline` (if any) passes;

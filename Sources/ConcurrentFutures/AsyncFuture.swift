@@ -1,7 +1,7 @@
 // The async twins of the blocking waits: `try await future.value` and
 // `for try await f in asyncCompleted(futures)`.  Both suspend the Task on a
-// done-callback and never park a thread.  (This file is word for word the
-// same in PureSwiftFutures; only the module name in the comments differs.)
+// done-callback and never park a thread.  (This file is
+// compiled into PureSwiftFutures too: its copy there is a symbolic link.)
 
 extension Future {
   /// The task's value, awaited without blocking a thread — the async twin

@@ -1,5 +1,6 @@
 // The async twin of `lazyMap`: one result per input, in input order, to
-// `for try await`.  (The same file is in PureSwiftFutures.)
+// `for try await`.  (PureSwiftFutures compiles this very file: its
+// copy there is a symbolic link to it.)
 
 extension ThreadPoolExecutor {
   /// Runs `transform` on every input, concurrently, and yields one `Result`

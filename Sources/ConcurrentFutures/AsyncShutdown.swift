@@ -1,6 +1,7 @@
 // The async twins of `shutdown(wait: true)` and `withThreadPoolExecutor`:
 // the workers are joined on a thread of their own while the Task is
-// suspended.  (The same file is in PureSwiftFutures.)
+// suspended.  (PureSwiftFutures compiles this very file: its
+// copy there is a symbolic link to it.)
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 // How an async submit waits for room in a full queue without parking a
-// thread, first come first served.  (The same file is in PureSwiftFutures.)
+// thread, first come first served.  (PureSwiftFutures compiles this very file: its
+// copy there is a symbolic link to it.)
 import Synchronization
 
 /// The async submitters waiting for room in a full queue, process-wide,

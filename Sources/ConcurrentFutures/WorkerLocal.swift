@@ -1,5 +1,6 @@
 // WorkerLocal.swift — a typed value per thread, for what a worker's
-// initializer builds.  (The same file is in PureSwiftFutures.)
+// initializer builds.  (PureSwiftFutures compiles this very file: its
+// copy there is a symbolic link to it.)
 import Synchronization
 
 #if canImport(Glibc)

@@ -148,7 +148,7 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   // running the body (the pool is broken; `finish()` publishes it).
   func failBody(_ error: any Error) {}
   // Overridden by Future<Value>: finished with an error.
-  var hasFailed: Bool { false }
+  var _hasFailed: Bool { false }
 
   /// Moves from `expected` to the done state `done`, then tells everyone:
   /// wakes the threads in ``waitDone(_:)``, pushes to the waiters, runs the
@@ -276,7 +276,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     outcome = .failure(error)
   }
 
-  override var hasFailed: Bool {
+  override var _hasFailed: Bool {
     guard isFinished, case .failure = outcome else { return false }
     return true
   }

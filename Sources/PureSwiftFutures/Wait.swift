@@ -48,7 +48,7 @@ public func wait<F: AnyFuture>(
     case .ready(let index):
       switch returnWhen {
       case .firstCompleted: break waiting
-      case .firstException where all[index].hasFailed: break waiting
+      case .firstException where all[index]._hasFailed: break waiting
       case .firstException, .allCompleted: continue
       }
     case .timedOut:
