@@ -1,4 +1,4 @@
-/// An error from ConcurrentFutures itself (the tasks' own errors are
+/// An error from the library itself (the tasks' own errors are
 /// rethrown as they are, and a cancelled future throws `CancellationError`).
 ///
 /// Match on ``code``; ``message`` says what was wrong in words:
@@ -77,7 +77,9 @@ public struct FuturesError: Error, Hashable, Sendable, CustomStringConvertible {
 }
 
 /// Turning `Duration?` timeouts into nanoseconds, with the checks every
-/// public entry point shares.
+/// public entry point shares.  (PureSwiftFutures compiles this very file:
+/// its Errors.swift is a symbolic link to it, so the two modules' errors
+/// and messages are the same by construction.)
 enum Timeouts {
   /// What `result()` of a future whose start deadline passed throws.
   static var deadlineExpired: FuturesError {
@@ -87,22 +89,25 @@ enum Timeouts {
   }
 
   /// Nanoseconds in `timeout`, saturating at Int64.max; throws for a
-  /// negative one.
+  /// negative one, naming the call (`what`) in the message.
   static func nanoseconds(_ timeout: Duration, what: @autoclosure () -> String)
     throws -> Int64
   {
-    let (seconds, attoseconds) = timeout.components
-    if timeout < .zero {
+    guard timeout >= .zero else {
       throw FuturesError(
         .invalidArgument,
         "\(what()): the timeout must not be negative (got \(timeout))")
     }
-    let (whole, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (seconds, attoseconds) = timeout.components
+    let (whole, overflow) = seconds.multipliedReportingOverflow(
+      by: 1_000_000_000)
     if overflow { return .max }
-    let (sum, overflow2) = whole.addingReportingOverflow(attoseconds / 1_000_000_000)
+    let (sum, overflow2) = whole.addingReportingOverflow(
+      attoseconds / 1_000_000_000)
     return overflow2 ? .max : sum
   }
 
+  /// How a timeout reads in a message: "1.0 seconds", or "no timeout".
   static func describe(_ timeout: Duration?) -> String {
     guard let timeout else { return "no timeout" }
     return "\(timeout)"
