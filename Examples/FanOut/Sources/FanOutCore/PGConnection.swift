@@ -41,13 +41,36 @@ public final class PGConnection: @unchecked Sendable {
   /// The connection string it was opened with.
   public let conninfo: String
 
-  /// Opens a connection (PQconnectdb, blocking).
+  /// What every connection gets unless `conninfo` says otherwise: TCP
+  /// keepalives, so a request to a server that vanished from the network
+  /// (a partition, not a clean close) fails after about 10 s instead of
+  /// waiting forever, and a bound on connecting.
+  public static let defaults: KeyValuePairs<String, String> = [
+    "keepalives": "1", "keepalives_idle": "5", "keepalives_interval": "2",
+    "keepalives_count": "3", "connect_timeout": "10",
+  ]
+
+  /// Opens a connection (PQconnectdbParams, blocking): ``defaults`` first,
+  /// then `conninfo` (a `key=value` string or a URI), whose settings win.
   ///
   /// - Throws: ``PGError`` with libpq's message when it cannot connect or
   ///   the connection string is malformed.
   public init(conninfo: String) throws {
     self.conninfo = conninfo
-    guard let c = PQconnectdb(conninfo) else {
+    let keywords = Self.defaults.map(\.key) + ["dbname"]
+    let values = Self.defaults.map(\.value) + [conninfo]
+    let cKeywords = keywords.map { strdup($0) }
+    let cValues = values.map { strdup($0) }
+    defer { (cKeywords + cValues).forEach { free($0) } }
+    let connection = (cKeywords.map { UnsafePointer($0) } + [nil])
+      .withUnsafeBufferPointer { k in
+        (cValues.map { UnsafePointer($0) } + [nil]).withUnsafeBufferPointer { v in
+          // expand_dbname 1: `dbname` is read as a whole connection string,
+          // as if its settings stood at its place (after the defaults).
+          PQconnectdbParams(k.baseAddress, v.baseAddress, 1)
+        }
+      }
+    guard let c = connection else {
       throw PGError("libpq could not allocate a connection")
     }
     guard PQstatus(c) == CONNECTION_OK else {
@@ -133,6 +156,21 @@ public final class PGConnection: @unchecked Sendable {
       throw PGError("no row in items with id = \(id)")
     }
     return value
+  }
+
+  /// The value libpq uses for connection option `name` (PQconninfo), or
+  /// nil when unset or closed.
+  public func option(_ name: String) -> String? {
+    guard let c = conn, let options = PQconninfo(c) else { return nil }
+    defer { PQconninfoFree(options) }
+    var entry = options
+    while let keyword = entry.pointee.keyword {
+      if String(cString: keyword) == name {
+        return entry.pointee.val.map { String(cString: $0) }
+      }
+      entry += 1
+    }
+    return nil
   }
 
   /// The server's version, e.g. "15.18".

@@ -163,6 +163,21 @@ final class FanOutTests: XCTestCase {
     }
   }
 
+  /// Keepalives and a connect timeout by default, so a partitioned
+  /// server cannot hold a request forever; the connection string wins.
+  func testConnectionsGetKeepalivesUnlessTheConnectionStringSaysOtherwise() throws {
+    let plain = try PGConnection(conninfo: Self.conninfo)
+    defer { plain.close() }
+    XCTAssertEqual(plain.option("keepalives"), "1")
+    XCTAssertEqual(plain.option("keepalives_idle"), "5")
+    XCTAssertEqual(plain.option("keepalives_count"), "3")
+    XCTAssertEqual(plain.option("connect_timeout"), "10")
+    let own = try PGConnection(conninfo: Self.conninfo + " keepalives_idle=7")
+    defer { own.close() }
+    XCTAssertEqual(own.option("keepalives_idle"), "7")
+    XCTAssertEqual(try own.lookup(id: 1), expectedValue(id: 1))
+  }
+
   /// The blocking client alone: a malformed connection string and a
   /// refused connection throw libpq's message; nothing crashes.
   func testPGConnectionReportsLibpqErrors() {
