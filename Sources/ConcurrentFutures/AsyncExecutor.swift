@@ -1,6 +1,6 @@
 // The pool in Swift Concurrency: a TaskExecutor, an async submit, and the
-// backpressure choices for a full queue.  (PureSwiftFutures has the same
-// public API in its own file of this name.)
+// backpressure choices for a full queue.  (PureSwiftFutures compiles this
+// very file: its copy there is a symbolic link to it.)
 
 /// The pool as a Swift Concurrency task executor: async code can run its
 /// blocking parts on the pool's threads instead of the cooperative pool's.
@@ -122,16 +122,5 @@ extension ThreadPoolExecutor {
   /// (a test hook).
   package var suspendedSubmitCount: Int {
     RoomWaiters.shared.waiting(line: pool.roomLine)
-  }
-}
-
-extension Future {
-  /// Runs the task here, now (run-on-caller backpressure): PENDING ->
-  /// RUNNING -> FINISHED on this thread.  Nobody else has the future yet,
-  /// so it cannot have been cancelled.
-  func runOnCaller() {
-    guard cfuture.setRunning() else { return }
-    _run()
-    cfuture.finish()
   }
 }

@@ -223,3 +223,19 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
 
 /// Where callback errors go.
 let futuresLogger = Logger(label: "ConcurrentFutures")
+
+extension AnyFuture {
+  /// Runs the task here, now (run-on-caller backpressure): PENDING ->
+  /// RUNNING -> FINISHED on this thread.  Nobody else has the future yet,
+  /// so it cannot have been cancelled.
+  func runOnCaller() {
+    guard cfuture.setRunning() else { return }
+    _run()
+    cfuture.finish()
+  }
+
+  /// Sets the must-start-by deadline, before the future is queued.
+  func setStartDeadline(_ deadline: Deadline) {
+    cfuture.setStartBy(deadline)
+  }
+}

@@ -1,5 +1,5 @@
-// Must-start-by deadlines (DESIGN decision 12).  (PureSwiftFutures has the
-// same public API in its own file of this name.)
+// Must-start-by deadlines (DESIGN decision 12).  (PureSwiftFutures compiles
+// this very file: its copy there is a symbolic link to it.)
 
 extension ThreadPoolExecutor {
   /// Schedules `body` with a must-start-by deadline: if no worker has
@@ -35,7 +35,7 @@ extension ThreadPoolExecutor {
   ) throws -> Future<Value> {
     let deadline = try Deadline(timeout: startBy, what: "cannot submit")
     let future = try Future(body)
-    future.cfuture.setStartBy(deadline)
+    future.setStartDeadline(deadline)
     try pool.submit(future, whenFull: .block(deadline))
     return future
   }
@@ -73,7 +73,7 @@ extension ThreadPoolExecutor {
       line: pool.roomLine, hasRoom: hasRoom, deadline: instant
     ) {
       let future = try Future(body)
-      future.cfuture.setStartBy(deadline)
+      future.setStartDeadline(deadline)
       try pool.submit(future, whenFull: .reject)
       return future
     }

@@ -258,7 +258,9 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   private var body: (@Sendable () throws -> Value)?
   private var outcome: Result<Value, any Error>?
 
-  init(_ body: @escaping @Sendable () throws -> Value) {
+  // `throws` though it never throws: the C-backed Future's init can (an
+  // allocation), and the files both modules compile say `try Future(body)`.
+  init(_ body: @escaping @Sendable () throws -> Value) throws {
     self.body = body
     super.init()
   }
@@ -371,3 +373,19 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
 
 /// Where callback errors go.
 let futuresLogger = Logger(label: "PureSwiftFutures")
+
+extension AnyFuture {
+  /// Runs the task here, now (run-on-caller backpressure): PENDING ->
+  /// RUNNING -> FINISHED on this thread.  Nobody else has the future yet,
+  /// so it cannot have been cancelled.
+  func runOnCaller() {
+    guard setRunningOrNotifyCancel() else { return }
+    runBody()
+    finish()
+  }
+
+  /// Sets the must-start-by deadline, before the future is queued.
+  func setStartDeadline(_ deadline: Deadline) {
+    startBy = deadline
+  }
+}

@@ -120,7 +120,7 @@ public final class ThreadPoolExecutor: Sendable {
   public func submit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
-    let future = Future(body)
+    let future = try Future(body)
     try pool.submit(future, whenFull: .block(.none))
     return future
   }
@@ -138,7 +138,7 @@ public final class ThreadPoolExecutor: Sendable {
     timeout: Duration?, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
     let deadline = try Deadline(timeout: timeout, what: "cannot submit")
-    let future = Future(body)
+    let future = try Future(body)
     try pool.submit(future, whenFull: .block(deadline))
     return future
   }
@@ -150,7 +150,7 @@ public final class ThreadPoolExecutor: Sendable {
   public func trySubmit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
-    let future = Future(body)
+    let future = try Future(body)
     try pool.submit(future, whenFull: .reject)
     return future
   }

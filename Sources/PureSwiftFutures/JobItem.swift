@@ -1,0 +1,45 @@
+// Swift Concurrency jobs on the twin's workers.  (ConcurrentFutures does
+// the same through the C pool's future-less items: CInterop.swift.)
+
+/// A Swift Concurrency job in the pool's queue, dressed as a future so the
+/// workers need no second kind of item.  It holds the executor it runs as:
+/// a job outlives no pool it names.
+final class JobItem: AnyFuture, @unchecked Sendable {
+  // @unchecked Sendable: both lets are Sendable in spirit (an UnownedJob is
+  // run exactly once, by the one thread that took the item).
+  private let job: UnownedJob
+  private let executor: ThreadPoolExecutor
+
+  init(_ job: UnownedJob, executor: ThreadPoolExecutor) {
+    self.job = job
+    self.executor = executor
+    super.init()
+  }
+
+  override func runBody() {
+    job.runSynchronously(on: executor.asUnownedTaskExecutor())
+  }
+
+  /// A job drained by `shutdown(cancelPending: true)`: it cannot be
+  /// cancelled (its Task would hang), and the draining thread may be
+  /// anyone's, so it goes to the global concurrent executor.
+  func runElsewhere() {
+    _ = setRunningOrNotifyCancel()
+    globalConcurrentExecutor.enqueue(ExecutorJob(job))
+    finish()
+  }
+}
+
+extension WorkerPool {
+  /// Queues a Swift Concurrency job without ever blocking: false (and
+  /// nothing queued) when the queue is full, the pool is shut down or no
+  /// worker can start; the caller then runs the job elsewhere.
+  func execute(_ job: UnownedJob, for executor: ThreadPoolExecutor) -> Bool {
+    do {
+      try submit(JobItem(job, executor: executor), whenFull: .reject)
+      return true
+    } catch {
+      return false
+    }
+  }
+}
