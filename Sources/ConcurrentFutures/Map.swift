@@ -1,3 +1,6 @@
+// Python's `executor.map`: the eager map and the lazy one.  (PureSwiftFutures
+// compiles this very file: its copy there is a symbolic link to it.)
+
 extension ThreadPoolExecutor {
   /// Runs `transform` on every input, concurrently, and returns the results
   /// in input order — Python's `executor.map`, collected.
