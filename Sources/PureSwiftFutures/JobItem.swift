@@ -20,6 +20,12 @@ final class JobItem: AnyFuture, @unchecked Sendable {
     job.runSynchronously(on: executor.asUnownedTaskExecutor())
   }
 
+  /// A broken pool's worker runs a job all the same: a job cannot fail
+  /// (its Task would hang), and it needs no worker state.
+  override func failBody(_ error: any Error) {
+    runBody()
+  }
+
   /// A job drained by `shutdown(cancelPending: true)`: it cannot be
   /// cancelled (its Task would hang), and the draining thread may be
   /// anyone's, so it goes to the global concurrent executor.

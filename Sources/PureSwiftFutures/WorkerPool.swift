@@ -197,8 +197,8 @@ final class WorkerPool: @unchecked Sendable {
       return
     }
     CurrentThread.setFuture(future)
-    if isBroken && !(future is JobItem) {
-      future.failBody(brokenError)
+    if isBroken {
+      future.failBody(brokenError)  // a job runs anyway: see JobItem
     } else {
       future.runBody()
     }
