@@ -6,11 +6,19 @@
  *
  * Invariants, under `lock`:
  *   taken <= added <= capacity; ready holds ready_count node indices,
- *   oldest at ready_head; each node is pushed at most once;
+ *   oldest at ready_head; each node is pushed at most once, and a node is
+ *   `delivered` once pushed or taken early (below), never both;
  *   inflight counts nodes whose listener fn may still run: raised before a
  *   node is handed to its future, lowered by the fn itself or by a
  *   successful unlink.  destroy waits for inflight == 0, so no fn can
  *   touch a freed waiter.
+ * Taking early: a future turns done (its state word) before its listeners
+ * run, and they run in the order added — after user callbacks added
+ * earlier, which may take their time.  So a next() whose deadline has
+ * passed with nothing ready looks for a node whose future is already done
+ * and takes it at once; its listener, when it comes, then pushes nothing.
+ * A done future is never reported as unfinished.
+ *
  * Lock order: a listener fn takes `lock` while no future's lock bit is held
  * (futures run listeners outside their lock bit), so no two locks nest.
  */
@@ -23,6 +31,7 @@ struct node {
   cf_waiter *waiter;
   cf_future *future;
   size_t tag;
+  bool delivered; /* pushed onto ready, or taken early; under lock */
 };
 
 struct cf_waiter {
@@ -76,9 +85,12 @@ static void on_done(void *arg, cf_future *future) {
   struct node *n = arg;
   cf_waiter *w = node_waiter(n);
   cf__lock(&w->lock);
-  size_t slot = (w->ready_head + w->ready_count) % w->capacity;
-  w->ready[slot] = (size_t)(n - w->nodes);
-  w->ready_count++;
+  if (!n->delivered) {
+    n->delivered = true;
+    size_t slot = (w->ready_head + w->ready_count) % w->capacity;
+    w->ready[slot] = (size_t)(n - w->nodes);
+    w->ready_count++;
+  }
   w->inflight--;
   if (w->sleepers > 0)
     cf__broadcast(&w->cond); /* the user's thread, or destroy */
@@ -101,6 +113,7 @@ int cf_waiter_add(cf_waiter *w, cf_future *f, size_t tag) {
   n->waiter = w;
   n->future = f;
   n->tag = tag;
+  n->delivered = false;
   n->listener.fn = on_done;
   n->listener.arg = n;
   n->listener.heap = false;
@@ -108,6 +121,22 @@ int cf_waiter_add(cf_waiter *w, cf_future *f, size_t tag) {
   cf__future_retain(f); /* dropped by cf_waiter_destroy */
   cf__future_add_listener(f, &n->listener);
   return 0;
+}
+
+/* Called with `lock` held, the deadline passed and nothing ready: takes a
+ * node whose future is done though its listener has not run yet (see the
+ * top of this file).  O(added), on the timeout path only. */
+static bool take_early(cf_waiter *w, size_t *tag) {
+  for (size_t i = 0; i < w->added; i++) {
+    struct node *n = &w->nodes[i];
+    if (!n->delivered && cf_future_is_done(n->future)) {
+      n->delivered = true;
+      w->taken++;
+      *tag = n->tag;
+      return true;
+    }
+  }
+  return false;
 }
 
 int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
@@ -130,6 +159,8 @@ int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
     rc = 0;
   } else if (w->taken == w->added) {
     rc = ENOENT;
+  } else if (take_early(w, tag)) {
+    rc = 0;
   }
   cf__unlock(&w->lock);
   return rc;

@@ -1055,6 +1055,64 @@ static void test_waiter_basic(void) {
     cf_future_destroy(f[i]);
 }
 
+/* A done future whose completion has not reached the waiter yet (the
+ * completer is inside a callback added before the waiter's node) is taken
+ * at the deadline, once: the late delivery then adds nothing. */
+static void cb_gate(void *arg, cf_future *f) {
+  (void)f;
+  gate_pass(arg);
+}
+
+typedef struct finisher {
+  cf_future *f;
+  int rc;
+} finisher;
+
+static void *finish_main(void *arg) {
+  finisher *a = arg;
+  a->rc = cf_future_finish(a->f);
+  return NULL;
+}
+
+static void test_waiter_takes_done_future_early(void) {
+  long rounds = scaled(50, 5);
+  for (long r = 0; r < rounds; r++) {
+    gate g;
+    gate_init(&g);
+    cf_future *f = new_future();
+    cf_future *other = new_future();
+    CHECK_EQ(cf_future_add_done_callback(f, cb_gate, &g), 0);
+    cf_waiter *w;
+    CHECK_EQ(cf_waiter_create(2, &w), 0);
+    CHECK_EQ(cf_waiter_add(w, other, 1), 0); /* stays pending */
+    CHECK_EQ(cf_waiter_add(w, f, 2), 0);
+    CHECK_EQ(cf_future_set_running_or_notify_cancel(f), 0);
+    finisher fin = {.f = f};
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, finish_main, &fin), 0);
+    gate_await(&g, 1); /* f is FINISHED; its completer is in cb_gate */
+    CHECK(cf_future_is_done(f));
+    size_t tag = 0;
+    struct timespec d = past();
+    CHECK_EQ(cf_waiter_next(w, &d, &tag), 0);
+    CHECK_EQ(tag, 2);
+    CHECK_EQ(cf_waiter_remaining(w), 1);
+    gate_set(&g, true);
+    pthread_join(t, NULL);
+    CHECK_EQ(fin.rc, 0);
+    d = past();
+    CHECK_EQ(cf_waiter_next(w, &d, &tag), ETIMEDOUT); /* not f again */
+    CHECK(cf_future_cancel(other));
+    CHECK_EQ(cf_waiter_next(w, NULL, &tag), 0);
+    CHECK_EQ(tag, 1);
+    CHECK_EQ(cf_waiter_next(w, NULL, &tag), ENOENT);
+    cf_waiter_destroy(w);
+    cf_future_destroy(f);
+    cf_future_destroy(other);
+    gate_destroy(&g);
+  }
+}
+
 typedef struct wake_next {
   cf_waiter *w;
   int rc;
@@ -1971,6 +2029,7 @@ int main(void) {
   RUN(test_cancel_race);
   RUN(test_callback_sees_earlier_callbacks);
   RUN(test_waiter_basic);
+  RUN(test_waiter_takes_done_future_early);
   RUN(test_waiter_wakes_on_completion);
   RUN(test_waiter_destroy_race);
   RUN(test_waiter_destroyed_inside_callback);

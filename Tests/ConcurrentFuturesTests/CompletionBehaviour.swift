@@ -77,6 +77,37 @@ enum CompletionBehaviour {
     assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
+  /// A future that is done while its completer still runs a callback
+  /// added earlier is done for asCompleted and wait too: with a zero
+  /// timeout they report it, never "0 unfinished" and a timeout.
+  static func doneWhileEarlierCallbackRunsCountsAsDone<P: PoolUnderTest>(_: P.Type) throws {
+    for _ in 0..<scaled(20, minimum: 3) {
+      let pool = try P.make(maxWorkers: 2)
+      let tasks = try GatedTasks(pool, count: 2)
+      let inCallback = Arrivals()
+      let holdCallback = Gate()
+      tasks.futures[0].addCallback { _ in
+        inCallback.arrive()
+        holdCallback.pass()
+      }
+      tasks.gates[0].open()
+      XCTAssertTrue(inCallback.waitFor(1))  // futures[0] is done
+      XCTAssertTrue(tasks.futures[0].isDone)
+      let next = try P.completions(tasks.futures, timeout: .zero)
+      XCTAssertTrue(try next() === tasks.futures[0], "\(P.implementationName): done future not yielded")
+      let error = thrownError { _ = try next() }
+      assertFuturesError(P.self, error ?? Boom(id: 0), code: "timedOut",
+                         messageContains: "1 (of 2) futures unfinished")
+      let (done, notDone) = try P.waitFor(tasks.futures, timeout: .zero, returnWhen: .allCompleted)
+      XCTAssertEqual(done.count, 1, "\(P.implementationName): wait missed the done future")
+      XCTAssertTrue(done.first === tasks.futures[0])
+      XCTAssertTrue(notDone.first === tasks.futures[1])
+      holdCallback.open()
+      tasks.openAll()
+      pool.shutdownPool(wait: true, cancelPending: false)
+    }
+  }
+
   static func cancelledFutureIsDoneAtOnce<P: PoolUnderTest>(_: P.Type) throws {
     let pool = try P.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }

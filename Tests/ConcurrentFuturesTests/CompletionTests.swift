@@ -3,6 +3,7 @@
 import XCTest
 
 final class CompletionTests_C: XCTestCase {
+  func test_doneWhileEarlierCallbackRunsCountsAsDone() throws { try CompletionBehaviour.doneWhileEarlierCallbackRunsCountsAsDone(CBacked.self) }
   func test_asCompletedYieldsInCompletionOrder() throws { try CompletionBehaviour.asCompletedYieldsInCompletionOrder(CBacked.self) }
   func test_asCompletedYieldsDoneFirstAndDuplicatesOnce() throws { try CompletionBehaviour.asCompletedYieldsDoneFirstAndDuplicatesOnce(CBacked.self) }
   func test_asCompletedTimeoutCountsUnfinished() throws { try CompletionBehaviour.asCompletedTimeoutCountsUnfinished(CBacked.self) }
@@ -14,6 +15,7 @@ final class CompletionTests_C: XCTestCase {
 }
 
 final class CompletionTests_PureSwift: XCTestCase {
+  func test_doneWhileEarlierCallbackRunsCountsAsDone() throws { try CompletionBehaviour.doneWhileEarlierCallbackRunsCountsAsDone(PureSwift.self) }
   func test_asCompletedYieldsInCompletionOrder() throws { try CompletionBehaviour.asCompletedYieldsInCompletionOrder(PureSwift.self) }
   func test_asCompletedYieldsDoneFirstAndDuplicatesOnce() throws { try CompletionBehaviour.asCompletedYieldsDoneFirstAndDuplicatesOnce(PureSwift.self) }
   func test_asCompletedTimeoutCountsUnfinished() throws { try CompletionBehaviour.asCompletedTimeoutCountsUnfinished(PureSwift.self) }

@@ -157,7 +157,10 @@ int cf_waiter_create(size_t capacity, cf_waiter **out);
 int cf_waiter_add(cf_waiter *waiter, cf_future *future, size_t tag);
 
 /* Takes the next completed future's tag, in completion order, blocking
- * until one completes or the deadline passes.
+ * until one completes or the deadline passes.  At the deadline, a future
+ * that is done but whose completion has not reached the waiter yet (its
+ * completer is still running callbacks added before it) is taken then:
+ * ETIMEDOUT means no untaken future is done.
  * Returns 0, ETIMEDOUT, or ENOENT when every added future was taken. */
 int cf_waiter_next(cf_waiter *waiter, const struct timespec *deadline,
                    size_t *tag);
