@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# c-harness.sh [VARIANT...] — builds the plain-C harness (Tests/CHarness)
+# c-harness.sh [VARIANT...] — builds the plain-C harness (Tests/CHarness/*.c)
 # with the C core's sources in several ways and runs each build:
 #
 #   strict    gcc -O2 -Wall -Wextra -Werror, plain run
@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 CORE_DIR=${CF_CORE_DIR:-Sources/CFutures}
 CORE=("$CORE_DIR/future.c" "$CORE_DIR/pool.c" "$CORE_DIR/queue.c"
       "$CORE_DIR/util.c" "$CORE_DIR/waiter.c")
-SRC=(Tests/CHarness/harness.c "${CORE[@]}")
+SRC=(Tests/CHarness/*.c "${CORE[@]}")
 COMMON=(-D_GNU_SOURCE -std=c11 -ISources/CFutures/include -I"$CORE_DIR"
         -ITests/CHarness -g)
 LIBS=(-lbsd -lpthread)
