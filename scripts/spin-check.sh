@@ -152,6 +152,8 @@ check "planted: adder ignores CALLING (order)" \
   "assertion violated .*cb_started" "-DPLANT_ADD_IGNORES_CALLING" safety
 check "planted: CALLING cleared after unlock" \
   "assertion violated .*cb_runs" "-DPLANT_CLEAR_CALLING_UNLOCKED" safety
+check "planted: waiter node as a callback (queues behind callbacks)" \
+  "assertion violated" "-DPLANT_NOTICE_AS_CALLBACK $UNREGISTER" safety
 check "planted: wake decided before the CAS" "acceptance cycle" \
   "-DPLANT_STALE_WAKE $LIVE" waiters_woken
 check "planted: wake decided before the CAS" "invalid end state" \

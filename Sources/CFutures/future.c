@@ -7,8 +7,8 @@
  *   WAITING   someone sleeps (or is about to) on a futex on this word; the
  *             thread that makes the future done wakes all sleepers if set.
  *             Never cleared: it only costs a wake on completion.
- *   LOCKED    a spin lock bit guarding `listeners` (and each node's
- *             `linked`).  Held for a few instructions, never while user
+ *   LOCKED    a spin lock bit guarding `notices` and `callbacks` (and
+ *             each node's `linked`).  Held for a few instructions, never while user
  *             code runs; nothing else is locked while it is held.
  *   CALLING   the completer is still running listeners.  Set by the same
  *             CAS that makes the future done, cleared (under LOCKED) when
@@ -22,15 +22,25 @@
  * state reads acquire, so whatever the worker wrote before finish (the
  * outcome) is visible to anyone who sees FINISHED.
  *
- * Listener protocol, exactly once and in the order added: the completer
- * pops listeners one at a time (under LOCKED) and calls each with the bit
- * released, until the list is empty, then clears CALLING.  An adder takes
- * LOCKED and links its node unless the future is done and CALLING is
- * clear — then no completer will look again, and it calls the node itself.
- * So a listener added while earlier ones still run (even from inside one
- * of them) runs after them, on the completer's thread; and a node not yet
- * popped can still be unlinked (a waiter destroyed from inside a callback
- * of a future it watches does not wait for itself).
+ * Listener protocol, exactly once.  Notices (waiter nodes and watches:
+ * they only wake someone) and user callbacks sit on two lists.  The
+ * completer wakes sleepers, then pops notices one at a time (under LOCKED)
+ * and calls each with the bit released, then does the same with the
+ * callbacks, in the order added, until the list is empty, and clears
+ * CALLING.  An adder of a callback takes LOCKED and links its node unless
+ * the future is done and CALLING is clear — then no completer will look
+ * again, and it calls the node itself.  So a callback added while earlier
+ * ones still run (even from inside one of them) runs after them, on the
+ * completer's thread.  An adder of a notice calls it itself as soon as the
+ * future is done, CALLING or not: a waiter never queues behind a slow
+ * callback.  A notice not yet popped can still be unlinked (a waiter
+ * destroyed from inside a callback of a future it watches does not wait
+ * for itself: by then every notice has run).
+ *
+ * Watches (cf_future_watch) are notices whose handle the watcher may drop
+ * at any time: two references, the list's and the watcher's, so whichever
+ * of the completer (after calling fn) and cf_future_unwatch comes last
+ * frees it.
  *
  * A completion with no sleeper and no listener makes no syscall.
  */
@@ -58,7 +68,8 @@ struct cf_future {
    * the future while the worker is still inside finish (waking sleepers,
    * running listeners): the worker's reference keeps the memory alive. */
   _Atomic uint32_t refs;
-  struct cf__listener_list listeners; /* guarded by LOCKED */
+  struct cf__listener_list notices;   /* guarded by LOCKED */
+  struct cf__listener_list callbacks; /* guarded by LOCKED */
   /* Must-start-by deadline, CLOCK_MONOTONIC ns; 0: none.  Written before
    * the future is submitted, read by the worker that takes its item (the
    * queue's mutex orders the two). */
@@ -80,7 +91,8 @@ int cf_future_create(cf_future **out) {
     return ENOMEM;
   atomic_init(&f->word, CF_PENDING);
   atomic_init(&f->refs, 1);
-  TAILQ_INIT(&f->listeners);
+  TAILQ_INIT(&f->notices);
+  TAILQ_INIT(&f->callbacks);
   f->start_by_ns = 0;
   *out = f;
   return 0;
@@ -90,14 +102,36 @@ void cf__future_retain(cf_future *f) {
   atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
+struct cf_watch {
+  struct cf__listener listener; /* first: a listener pointer is a watch */
+  _Atomic uint32_t refs;        /* the list's and the watcher's */
+};
+
+static void watch_release(struct cf_watch *w) {
+  if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) == 1)
+    free(w);
+}
+
+/* A node left on a list of a future that is freed: never called. */
+static void drop_unrun(struct cf__listener *node) {
+  switch (node->kind) {
+  case CF__CALLBACK:
+    free(node);
+    break;
+  case CF__WATCH:
+    watch_release((struct cf_watch *)node);
+    break;
+  case CF__NODE:
+    break; /* a waiter holds a reference: never here while linked */
+  }
+}
+
 void cf__future_release(cf_future *f) {
   if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
     return;
   struct cf__listener *node, *next;
-  TAILQ_FOREACH_SAFE(node, &f->listeners, link, next) {
-    if (node->heap)
-      free(node);
-  }
+  TAILQ_FOREACH_SAFE(node, &f->notices, link, next) drop_unrun(node);
+  TAILQ_FOREACH_SAFE(node, &f->callbacks, link, next) drop_unrun(node);
   free(f);
 }
 
@@ -169,28 +203,63 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
                  abs_deadline, NULL, FUTEX_BITSET_MATCH_ANY);
 }
 
-/* The future just became done (with CALLING set): wake sleepers, then run
- * the listeners, oldest first, each outside the lock bit. */
-static void completed(cf_future *f, uint32_t old) {
-  if (old & WAITING)
-    futex(&f->word, FUTEX_WAKE, INT_MAX, NULL);
-  for (;;) {
-    lock_listeners(f);
-    struct cf__listener *node = TAILQ_FIRST(&f->listeners);
-    if (node == NULL) {
-      /* Release: an adder whose fast path sees CALLING clear (even before
-       * the unlock below) runs its callback after the ones run here. */
-      atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_release);
-      unlock_listeners(f);
-      return;
-    }
-    TAILQ_REMOVE(&f->listeners, node, link);
+/* Futex wakes made for futures, for cf_test_future_wakes. */
+static atomic_long future_wakes;
+
+static void wake_all(cf_future *f) {
+  atomic_fetch_add_explicit(&future_wakes, 1, memory_order_relaxed);
+  futex(&f->word, FUTEX_WAKE, INT_MAX, NULL);
+}
+
+long cf_test_future_wakes(void) {
+  return atomic_load_explicit(&future_wakes, memory_order_relaxed);
+}
+
+/* Calls a popped node's fn and lets the node go as its kind says.  The
+ * kind is read first: a waiter may free its node once fn has run. */
+static void call_listener(struct cf__listener *node, cf_future *f) {
+  enum cf__listener_kind kind = node->kind;
+  node->fn(node->arg, f);
+  if (kind == CF__CALLBACK)
+    free(node);
+  else if (kind == CF__WATCH)
+    watch_release((struct cf_watch *)node);
+}
+
+/* Pops the first node of `list` under the lock bit; NULL if empty.  With
+ * `last`, an empty list also clears CALLING (under the same hold). */
+static struct cf__listener *pop(cf_future *f, struct cf__listener_list *list,
+                                bool last) {
+  lock_listeners(f);
+  struct cf__listener *node = TAILQ_FIRST(list);
+  if (node != NULL) {
+    TAILQ_REMOVE(list, node, link);
     node->linked = false;
-    unlock_listeners(f);
-    bool heap = node->heap; /* a waiter may free its node once fn ran */
-    node->fn(node->arg, f);
-    if (heap)
-      free(node);
+  } else if (last) {
+    /* Release: an adder whose fast path sees CALLING clear (even before
+     * the unlock below) runs its callback after the ones run here. */
+    atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_release);
+  }
+  unlock_listeners(f);
+  return node;
+}
+
+/* The future just became done (with CALLING set): wake sleepers, tell the
+ * notices, then run the callbacks, oldest first, each outside the lock
+ * bit; `before` (if any) just before the first callback. */
+static void completed(cf_future *f, uint32_t old, cf__before_callbacks_fn before,
+                      void *ctx) {
+  if (old & WAITING)
+    wake_all(f);
+  struct cf__listener *node;
+  while ((node = pop(f, &f->notices, false)) != NULL)
+    call_listener(node, f);
+  bool first = true;
+  while ((node = pop(f, &f->callbacks, true)) != NULL) {
+    if (first && before != NULL)
+      before(ctx);
+    first = false;
+    call_listener(node, f);
   }
 }
 
@@ -199,7 +268,7 @@ bool cf_future_cancel(cf_future *f) {
     return false;
   uint32_t old;
   if (transition(f, CF_PENDING, CF_CANCELLED | CALLING, &old)) {
-    completed(f, old);
+    completed(f, old, NULL, NULL);
     return true;
   }
   cf_state s = cf_future_state(f);
@@ -233,7 +302,7 @@ bool cf__future_expire_if_late(cf_future *f) {
   uint32_t old;
   if (!transition(f, CF_PENDING, CF_CANCELLED | EXPIRED | CALLING, &old))
     return false; /* cancelled already */
-  completed(f, old);
+  completed(f, old, NULL, NULL);
   return true;
 }
 
@@ -256,15 +325,18 @@ int cf_future_set_running_or_notify_cancel(cf_future *f) {
   return EINVAL;
 }
 
-int cf_future_finish(cf_future *f) {
+int cf__future_finish(cf_future *f, cf__before_callbacks_fn before,
+                      void *ctx) {
   if (f == NULL)
     return EINVAL;
   uint32_t old;
   if (!transition(f, CF_RUNNING, CF_FINISHED | CALLING, &old))
     return EINVAL;
-  completed(f, old);
+  completed(f, old, before, ctx);
   return 0;
 }
+
+int cf_future_finish(cf_future *f) { return cf__future_finish(f, NULL, NULL); }
 
 static bool future_done(const void *ctx) {
   return cf_future_is_done(ctx);
@@ -322,26 +394,26 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
 
 /* ----------------------------------------------------------- listeners */
 
-bool cf__future_add_listener(cf_future *f, struct cf__listener *node) {
+bool cf__future_add_notice(cf_future *f, struct cf__listener *node) {
   lock_listeners(f);
   uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
-  if (state_is_done(w & STATE_MASK) && (w & CALLING) == 0) {
+  if (state_is_done(w & STATE_MASK)) {
     unlock_listeners(f);
     node->linked = false;
     node->fn(node->arg, f);
     return false;
   }
-  TAILQ_INSERT_TAIL(&f->listeners, node, link);
+  TAILQ_INSERT_TAIL(&f->notices, node, link);
   node->linked = true;
   unlock_listeners(f);
   return true;
 }
 
-bool cf__future_remove_listener(cf_future *f, struct cf__listener *node) {
+bool cf__future_remove_notice(cf_future *f, struct cf__listener *node) {
   lock_listeners(f);
   bool was_linked = node->linked;
   if (was_linked) {
-    TAILQ_REMOVE(&f->listeners, node, link);
+    TAILQ_REMOVE(&f->notices, node, link);
     node->linked = false;
   }
   unlock_listeners(f);
@@ -361,8 +433,50 @@ int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {
     return ENOMEM;
   node->fn = fn;
   node->arg = arg;
-  node->heap = true;
-  if (!cf__future_add_listener(f, node))
-    free(node); /* it became done meanwhile and fn already ran */
+  node->kind = CF__CALLBACK;
+  lock_listeners(f);
+  w = atomic_load_explicit(&f->word, memory_order_acquire);
+  if (state_is_done(w & STATE_MASK) && (w & CALLING) == 0) {
+    unlock_listeners(f);
+    free(node);
+    fn(arg, f); /* done meanwhile, and nobody will look again */
+    return 0;
+  }
+  TAILQ_INSERT_TAIL(&f->callbacks, node, link);
+  node->linked = true;
+  unlock_listeners(f);
   return 0;
+}
+
+int cf_future_watch(cf_future *f, cf_done_fn fn, void *arg, cf_watch **out) {
+  if (f == NULL || fn == NULL || out == NULL)
+    return EINVAL;
+  *out = NULL;
+  if (cf_future_is_done(f)) {
+    fn(arg, f); /* fast path: no node, no lock */
+    return 0;
+  }
+  struct cf_watch *w = cf__malloc(sizeof *w);
+  if (w == NULL)
+    return ENOMEM;
+  w->listener.fn = fn;
+  w->listener.arg = arg;
+  w->listener.kind = CF__WATCH;
+  atomic_init(&w->refs, 2);
+  if (!cf__future_add_notice(f, &w->listener)) {
+    free(w); /* done meanwhile: fn already ran, here */
+    return 0;
+  }
+  *out = w;
+  return 0;
+}
+
+bool cf_future_unwatch(cf_future *f, cf_watch *w) {
+  if (f == NULL || w == NULL)
+    return false;
+  bool removed = cf__future_remove_notice(f, &w->listener);
+  if (removed)
+    watch_release(w); /* the list's reference: fn never runs */
+  watch_release(w);   /* the watcher's */
+  return removed;
 }

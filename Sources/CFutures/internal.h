@@ -12,33 +12,58 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* A done-listener: a user callback (heap node, freed after it runs) or a
- * waiter's registration (embedded in the waiter, never freed here).
- * `linked` says the node is on a future's list; it is read and written only
- * while that future's lock bit is held. */
+/* A done-listener on a future.  Two kinds of list hold them:
+ *   notices    waiter nodes and watches: they only wake someone, so they
+ *              run first, before any callback, and one added to a future
+ *              that is already done runs at once even while its completer
+ *              still runs callbacks (a done future is reported done at
+ *              once, whatever a slow callback does);
+ *   callbacks  user done-callbacks: run in the order added, one at a
+ *              time, after the notices.
+ * `linked` says the node is on one of its future's lists; it is read and
+ * written only while that future's lock bit is held. */
+enum cf__listener_kind {
+  CF__CALLBACK, /* heap node, freed after it runs */
+  CF__NODE,     /* a waiter's node, embedded in the waiter: never freed here */
+  CF__WATCH     /* a cf_watch: reference counted (see future.c) */
+};
+
 struct cf__listener {
   TAILQ_ENTRY(cf__listener) link;
   cf_done_fn fn;
   void *arg;
-  bool heap;
+  enum cf__listener_kind kind;
   bool linked;
 };
 TAILQ_HEAD(cf__listener_list, cf__listener);
 
-/* Adds `node` (fn and arg set by the caller) or, when the future is already
- * done, calls node->fn at once on this thread.  Returns true if linked. */
-bool cf__future_add_listener(cf_future *future, struct cf__listener *node);
+/* Adds a notice `node` (fn, arg and kind set by the caller) or, when the
+ * future is already done, calls node->fn at once on this thread.  Returns
+ * true if linked. */
+bool cf__future_add_notice(cf_future *future, struct cf__listener *node);
 
-/* Unlinks `node` if it is still on the future's list (its fn was not and
- * will not be called); returns false if the completion has already taken
- * it (its fn has run or is about to run). */
-bool cf__future_remove_listener(cf_future *future, struct cf__listener *node);
+/* Unlinks a notice `node` if it is still on the future's list (its fn was
+ * not and will not be called); returns false if the completion has already
+ * taken it (its fn has run or is about to run). */
+bool cf__future_remove_notice(cf_future *future, struct cf__listener *node);
+
+/* What a completer calls once, just before the first user callback runs
+ * (never when there is none): the pool's liveness step (pool.c). */
+typedef void (*cf__before_callbacks_fn)(void *ctx);
+
+/* cf_future_finish, with `before` (may be NULL) called as said above. */
+int cf__future_finish(cf_future *future, cf__before_callbacks_fn before,
+                      void *ctx);
 
 /* Worker side, before cf_future_set_running_or_notify_cancel: if the
  * future has a must-start-by deadline that has passed and it is PENDING,
  * cancels it with the EXPIRED flag (waking waiters and running callbacks
  * on this thread) and returns true.  No deadline: one branch, no clock. */
 bool cf__future_expire_if_late(cf_future *future);
+
+/* True when the queue holds no item now: a lock-free hint (the count
+ * may change at once). */
+bool cf__queue_looks_empty(cf_queue *queue);
 
 /* Reference counting of futures (see struct cf_future). */
 void cf__future_retain(cf_future *future);

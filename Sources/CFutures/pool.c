@@ -3,14 +3,25 @@
  * worker threads started lazily.
  *
  * Spawning (CPython's idle semaphore, as fixed in 3.8): a worker adds an
- * idle token when it finds the queue empty — before it publishes the
- * result it just computed, so a submit made right after result() returns
- * finds the token and reuses the worker.  A worker just started for a
- * submit adds none before its first item (it is that submit's).  A submit that takes a token
- * starts nothing; one that finds none starts a worker if fewer than
- * max_workers live.  Tokens are hints: a wrong one costs a thread start
- * or a short delay, never a lost task, because a task is queued only while
- * a worker exists and workers leave only a closed, empty queue.
+ * idle token when it finds the queue empty.  A submit that takes a token
+ * starts nothing (that worker is reserved for its item); one that finds
+ * none starts a worker if fewer than max_workers live.  A worker just
+ * started for a submit adds none before its first item (it is that
+ * submit's).  Tokens are hints: a wrong one costs a thread start or a
+ * short delay, never a lost task, because a task is queued only while a
+ * worker exists and workers leave only a closed, empty queue.
+ *
+ * Liveness (a worker running a task or callbacks is not idle): a worker
+ * that finishes a task with the queue empty adds its token *before* it
+ * publishes the result, so a submit made right after result() returns
+ * reuses it (a submit-then-wait loop runs one thread).  But publishing
+ * runs the future's done-callbacks on this worker, and a callback may
+ * submit to this pool and wait.  So just before the first callback runs
+ * the worker takes the step stand_down(): it takes its token back, and if
+ * a submit already took it — that submit counts on this worker, now busy
+ * in user code — it starts a worker in its place while there is room.
+ * A task that submits and waits needs nothing more: a running worker has
+ * no token out, so its submit starts a worker.
  *
  * Lifetime: the pool is reference counted, one reference for the owner and
  * one per live worker, so a worker may outlive cf_pool_destroy (dropped
@@ -162,33 +173,60 @@ static void set_thread_name(const cf_pool *p, unsigned index) {
   pthread_setname_np(pthread_self(), name);
 }
 
-/* Runs one item.  Returns true and fills *next if it found the next item
- * while checking for idleness; sets *counted_idle if it added a token. */
-static bool run_item(cf_pool *p, cf_item *it, cf_item *next,
-                     bool *counted_idle) {
-  if (it->future != NULL)
-    cf__future_expire_if_late(it->future); /* must-start-by deadline */
+/* stand_down's context: the pool, and whether the worker has a token out. */
+struct standing {
+  cf_pool *pool;
+  bool token_out;
+};
+
+static int start_worker(cf_pool *p);
+static bool take_idle_token(cf_pool *p);
+
+/* The liveness step (see the top of this file): the calling worker
+ * advertised itself idle and is about to run user callbacks, which may
+ * submit to this pool and wait.  It withdraws its token; if a submit
+ * already took it, it starts a worker to run that submit's item instead. */
+static void stand_down(void *ctx) {
+  struct standing *s = ctx;
+  if (!s->token_out)
+    return;
+  s->token_out = false; /* the loop adds a token again once idle */
+  cf_pool *p = s->pool;
+  if (take_idle_token(p))
+    return; /* withdrawn: nobody counted on us */
+  cf__lock(&p->lock);
+  if (!p->shut_down && atomic_load(&p->threads) < p->max_workers)
+    (void)start_worker(p); /* a failure leaves the live workers to it */
+  cf__unlock(&p->lock);
+}
+
+/* Runs one item on a worker.  Returns true when this worker has an idle
+ * token out: one finishing a task with the queue empty adds it before it
+ * publishes the result, and stand_down takes it back before callbacks. */
+static bool run_item(cf_pool *p, const cf_item *it) {
   if (it->future == NULL) {
     it->fn(it->arg, CF_TASK_RUN);
-  } else if (cf_future_set_running_or_notify_cancel(it->future) == 0) {
-    cf__current_future = it->future;
-    it->fn(it->arg, is_broken(p) ? CF_TASK_BROKEN : CF_TASK_RUN);
-    cf__current_future = NULL;
-    /* Count ourselves idle before publishing the result (see top). */
-    bool have_next = cf_queue_poll(p->queue, next) == 0;
-    if (!have_next) {
-      atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
-      *counted_idle = true;
-    }
-    cf_future_finish(it->future);
     it->fn(it->arg, CF_TASK_RELEASE);
-    cf__future_release(it->future);
-    return have_next;
+    return false;
   }
-  it->fn(it->arg, CF_TASK_RELEASE);
-  if (it->future != NULL)
+  cf__future_expire_if_late(it->future); /* must-start-by deadline */
+  if (cf_future_set_running_or_notify_cancel(it->future) != 0) {
+    it->fn(it->arg, CF_TASK_RELEASE); /* cancelled: skipped, once */
     cf__future_release(it->future);
-  return false;
+    return false;
+  }
+  cf__current_future = it->future;
+  it->fn(it->arg, is_broken(p) ? CF_TASK_BROKEN : CF_TASK_RUN);
+  cf__current_future = NULL;
+  struct standing standing = {.pool = p, .token_out = false};
+  if (cf__queue_looks_empty(p->queue)) {
+    atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+    standing.token_out = true;
+  }
+  cf__future_finish(it->future, stand_down, &standing);
+  it->fn(it->arg, CF_TASK_RELEASE);
+  cf__future_release(it->future);
+  return standing.token_out;
 }
 
 static void worker_exit(struct worker *w) {
@@ -211,36 +249,33 @@ static void *worker_main(void *arg) {
   set_thread_name(p, w->index);
   current_pool = p;
   /* A worker whose init fails stays, failing items, until the queue
-   * closes: leaving would break "a queued item always has a worker". */
-  bool initialised = true;
-  if (p->worker_init != NULL && !is_broken(p) &&
-      p->worker_init(p->context) != 0) {
-    initialised = false;
-    mark_broken(p);
+   * closes: leaving would break "a queued item always has a worker".  A
+   * worker started after the break skips its init: it is not initialised,
+   * so it runs no fini either. */
+  bool initialised = p->worker_init == NULL;
+  if (p->worker_init != NULL && !is_broken(p)) {
+    if (p->worker_init(p->context) == 0)
+      initialised = true;
+    else
+      mark_broken(p);
   }
   cf_item it;
-  bool have = false;
   /* One idle token per idle period.  A new worker starts as if it had
    * counted one: it is reserved for the item of the submit that started
    * it, and a token now would send that submit's successor to a worker
    * that is about to be busy. */
   bool counted_idle = true;
   for (;;) {
-    if (!have) {
-      int rc = cf_queue_poll(p->queue, &it);
-      if (rc == EAGAIN) {
-        if (!counted_idle)
-          atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
-        rc = cf_queue_take(p->queue, &it, NULL);
-      }
-      if (rc != 0)
-        break; /* closed and drained */
+    int rc = cf_queue_poll(p->queue, &it);
+    if (rc == EAGAIN) {
+      if (!counted_idle)
+        atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
+      counted_idle = true;
+      rc = cf_queue_take(p->queue, &it, NULL);
     }
-    counted_idle = false;
-    cf_item next;
-    have = run_item(p, &it, &next, &counted_idle);
-    if (have)
-      it = next;
+    if (rc != 0)
+      break; /* closed and drained */
+    counted_idle = run_item(p, &it);
   }
   if (initialised && p->worker_fini != NULL)
     p->worker_fini(p->context);

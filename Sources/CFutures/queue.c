@@ -180,6 +180,10 @@ int cf_queue_poll(cf_queue *q, cf_item *out) {
   return rc;
 }
 
+bool cf__queue_looks_empty(cf_queue *q) {
+  return atomic_load_explicit(&q->available, memory_order_relaxed) == 0;
+}
+
 size_t cf_queue_size(cf_queue *q) {
   if (q == NULL)
     return 0;

@@ -116,10 +116,10 @@ int cf_waiter_add(cf_waiter *w, cf_future *f, size_t tag) {
   n->delivered = false;
   n->listener.fn = on_done;
   n->listener.arg = n;
-  n->listener.heap = false;
+  n->listener.kind = CF__NODE;
   n->listener.linked = false;
   cf__future_retain(f); /* dropped by cf_waiter_destroy */
-  cf__future_add_listener(f, &n->listener);
+  cf__future_add_notice(f, &n->listener);
   return 0;
 }
 
@@ -184,7 +184,7 @@ void cf_waiter_destroy(cf_waiter *w) {
   cf__unlock(&w->lock);
   for (size_t i = 0; i < added; i++) {
     struct node *n = &w->nodes[i];
-    if (cf__future_remove_listener(n->future, &n->listener)) {
+    if (cf__future_remove_notice(n->future, &n->listener)) {
       cf__lock(&w->lock);
       w->inflight--;
       cf__unlock(&w->lock);

@@ -3,75 +3,6 @@
 // `map`.  Each suspends the Task and parks no thread.  (This file is
 // compiled into PureSwiftFutures too: its copy there is a symbolic link.)
 
-extension AnyFuture {
-  /// Suspends until the future is done or `deadline` (if any) passes;
-  /// true if done.  Cancelling the Task cancels a still-pending future
-  /// (which makes it done) and ends the wait.
-  final func doneBefore(_ deadline: ContinuousClock.Instant?) async -> Bool {
-    if isDone { return true }
-    let gate = ResumeOnce()
-    await withTaskCancellationHandler {
-      await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        gate.arm(continuation)
-        whenDone { gate.fire() }  // at once if done meanwhile
-        if let deadline {
-          gate.setTimer(Task {
-            try? await Task.sleep(until: deadline, clock: .continuous)
-            gate.fire()
-          })
-        }
-      }
-    } onCancel: {
-      cancel()  // a no-op once the task runs
-      gate.fire()
-    }
-    gate.cancelTimer()
-    return isDone
-  }
-}
-
-/// Resumes a continuation once, whichever of completion, timer or
-/// cancellation comes first; the others find it spent.
-final class ResumeOnce: Sendable {
-  private struct State {
-    var continuation: CheckedContinuation<Void, Never>?
-    var fired = false
-    var timer: Task<Void, Never>?
-  }
-  private let state = Locked(State())
-
-  func arm(_ continuation: CheckedContinuation<Void, Never>) {
-    let resumeNow = state.withLock { s -> Bool in
-      if s.fired { return true }
-      s.continuation = continuation
-      return false
-    }
-    if resumeNow { continuation.resume() }
-  }
-
-  func fire() {
-    let continuation = state.withLock { s -> CheckedContinuation<Void, Never>? in
-      s.fired = true
-      defer { s.continuation = nil }
-      return s.continuation
-    }
-    continuation?.resume()
-  }
-
-  func setTimer(_ timer: Task<Void, Never>) {
-    let cancelNow = state.withLock { s -> Bool in
-      if s.fired { return true }
-      s.timer = timer
-      return false
-    }
-    if cancelNow { timer.cancel() }
-  }
-
-  func cancelTimer() {
-    state.withLock { $0.timer }?.cancel()
-  }
-}
-
 extension Future {
   /// The task's value, awaited for at most `timeout` without blocking a
   /// thread — the async twin of the blocking ``result(timeout:)``.
@@ -81,13 +12,15 @@ extension Future {
   /// ```
   ///
   /// The timeout only bounds this wait: it cancels nothing.  Cancelling
-  /// the awaiting Task cancels a still-pending future, as for ``value``.
+  /// the awaiting Task works as for ``value``: a still-pending future is
+  /// cancelled, and the await ends with `CancellationError` — never with
+  /// a timeout the time did not reach.
   ///
   /// - Parameter timeout: how long to wait; `nil` waits forever, `.zero`
   ///   only looks.
-  /// - Throws: the task's own error; `CancellationError` if the future was
-  ///   cancelled; ``FuturesError`` `.timedOut` when the timeout passes
-  ///   first, `.invalidArgument` for a negative timeout.
+  /// - Throws: the task's own error; `CancellationError` if the future or
+  ///   the awaiting Task was cancelled; ``FuturesError`` `.timedOut` when
+  ///   the timeout passes first, `.invalidArgument` for a negative timeout.
   public func result(timeout: Duration? = nil) async throws -> Value {
     try await outcome(timeout: timeout, what: "cannot wait for the result").get()
   }
@@ -110,14 +43,8 @@ extension Future {
   private func outcome(timeout: Duration?, what: String) async throws
     -> Result<Value, any Error>
   {
-    guard let timeout else { return try await outcome() }
-    _ = try Timeouts.nanoseconds(timeout, what: what)
-    if !(await doneBefore(ContinuousClock.now.advanced(by: timeout))) {
-      throw FuturesError(
-        .timedOut,
-        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
-    }
-    return try outcomeBefore(.none, timeout: nil)
+    try await outcome(
+      before: Timeouts.instant(after: timeout, what: what), timeout: timeout)
   }
 }
 
@@ -139,7 +66,7 @@ public func wait<F: AnyFuture>(
   returnWhen: ReturnCondition = .allCompleted,
   cancelOnTimeout: Bool = false
 ) async throws -> (done: [F], notDone: [F]) {
-  if let timeout { _ = try Timeouts.nanoseconds(timeout, what: "wait") }
+  _ = try Timeouts.instant(after: timeout, what: "wait")
   let all = distinct(futures)
   do {
     for try await future in try asyncCompleted(
@@ -181,11 +108,7 @@ extension ThreadPoolExecutor {
     lookAhead: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) async throws -> [Value] {
-    var deadline: ContinuousClock.Instant?
-    if let timeout {
-      _ = try Timeouts.nanoseconds(timeout, what: "map")
-      deadline = ContinuousClock.now.advanced(by: timeout)
-    }
+    let deadline = try Timeouts.instant(after: timeout, what: "map")
     let window = lookAhead ?? 2 * maxWorkers
     guard window >= 1 else {
       throw FuturesError(
@@ -201,15 +124,14 @@ extension ThreadPoolExecutor {
         inFlight.append(try await submit { try transform(input) })
       }
       guard head < inFlight.count else { return values }
-      let remaining = deadline.map { $0 - ContinuousClock.now }
-      do {
-        values.append(try await inFlight[head].result(timeout: remaining.map { max($0, .zero) }))
-      } catch let error as FuturesError where error.code == .timedOut {
+      // A cancelled Task throws CancellationError here, never a timeout.
+      guard try await inFlight[head].awaitDone(before: deadline) else {
         throw FuturesError(
           .timedOut,
           "map timed out after \(Timeouts.describe(timeout)) with "
             + "\(inFlight.count - head) tasks unfinished")
       }
+      values.append(try inFlight[head].outcomeBefore(.none, timeout: nil).get())
       head += 1
     }
   }

@@ -46,11 +46,7 @@ extension ThreadPoolExecutor {
     lookAhead: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> AsyncMapResults<Value> {
-    var deadline: ContinuousClock.Instant?
-    if let timeout {
-      _ = try Timeouts.nanoseconds(timeout, what: "map")
-      deadline = ContinuousClock.now.advanced(by: timeout)
-    }
+    let deadline = try Timeouts.instant(after: timeout, what: "map")
     let window = lookAhead ?? 2 * maxWorkers
     guard window >= 1 else {
       throw FuturesError(
@@ -171,7 +167,12 @@ final class AsyncMapState<Value: Sendable> {
       return submitError.map { .failure($0) }
     }
     let future = inFlight[head]
-    let isDone = await future.doneBefore(deadline)
+    let isDone: Bool
+    do {
+      isDone = try await future.awaitDone(before: deadline)
+    } catch {
+      return try cancelled()  // the Task was cancelled
+    }
     if Task.isCancelled { return try cancelled() }
     guard isDone else {
       let unfinished = pendingCount

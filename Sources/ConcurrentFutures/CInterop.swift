@@ -121,6 +121,31 @@ struct CFutureRef: @unchecked Sendable {
     }
   }
 
+  /// Runs `notify` once, when the future is done: before its callbacks,
+  /// and at once, on this thread, if it is done already.
+  ///
+  /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
+  ///   now.
+  func watch(_ notify: @escaping @Sendable () -> Void) -> CWatch? {
+    let box = Unmanaged.passRetained(WatchBox(notify)).toOpaque()
+    var handle: OpaquePointer?
+    let rc = cf_future_watch(pointer, watchTrampoline, box, &handle)
+    if rc != 0 {
+      Unmanaged<WatchBox>.fromOpaque(box).release()
+      // Swift itself traps when an allocation fails; so do we, loudly.
+      fatalError("ConcurrentFutures: out of memory watching a future")
+    }
+    return handle.map { CWatch(handle: $0, box: box) }
+  }
+
+  /// Drops a watch: true if its `notify` had not run and now never will.
+  @discardableResult
+  func unwatch(_ watch: CWatch) -> Bool {
+    guard cf_future_unwatch(pointer, watch.handle) else { return false }
+    Unmanaged<WatchBox>.fromOpaque(watch.box).release()  // never called
+    return true
+  }
+
   /// Sets the must-start-by deadline; call before submitting.
   func setStartBy(_ deadline: Deadline) {
     let rc = deadline.withPointer { cf_future_set_start_by(pointer, $0) }
@@ -148,6 +173,26 @@ enum FutureStateSnapshot { case pending, running, cancelled, finished }
 private final class CallbackBox {
   let body: () -> Void
   init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+/// A watch registered on a `cf_future`: its C handle and the retained
+/// `WatchBox` its trampoline consumes (or ``CFutureRef/unwatch(_:)``
+/// releases, when the watch is removed before it fired).
+struct CWatch: @unchecked Sendable {
+  // @unchecked Sendable: two addresses, used once each by one party.
+  let handle: OpaquePointer
+  let box: UnsafeMutableRawPointer
+}
+
+private final class WatchBox {
+  let notify: @Sendable () -> Void
+  init(_ notify: @escaping @Sendable () -> Void) { self.notify = notify }
+}
+
+private let watchTrampoline: @convention(c) (
+  UnsafeMutableRawPointer?, OpaquePointer?
+) -> Void = { arg, _ in
+  Unmanaged<WatchBox>.fromOpaque(arg!).takeRetainedValue().notify()
 }
 
 private let callbackTrampoline: @convention(c) (

@@ -107,6 +107,23 @@ enum Timeouts {
     return overflow2 ? .max : sum
   }
 
+  /// The longest wait an async deadline is given: a longer timeout waits
+  /// this long (about 68 years: practically forever), so that an instant
+  /// computed from it cannot overflow the clock, however large the
+  /// `Duration`.
+  static let longestAsyncWait = Duration.seconds(Int64(1) << 31)
+
+  /// The monotonic instant `timeout` from now, for the async waits: `nil`
+  /// for no timeout; a huge one saturates (see ``longestAsyncWait``).
+  /// Throws for a negative one, naming the call (`what`) in the message.
+  static func instant(after timeout: Duration?, what: @autoclosure () -> String)
+    throws -> ContinuousClock.Instant?
+  {
+    guard let timeout else { return nil }
+    _ = try nanoseconds(timeout, what: what())
+    return ContinuousClock.now.advanced(by: min(timeout, longestAsyncWait))
+  }
+
   /// How a timeout reads in a message: "1.0 seconds", or "no timeout".
   static func describe(_ timeout: Duration?) -> String {
     guard let timeout else { return "no timeout" }

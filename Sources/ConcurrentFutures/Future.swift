@@ -55,11 +55,24 @@ public class AnyFuture: Hashable, @unchecked Sendable {
     try cfuture.wait(deadline)
   }
 
-  /// Runs `action` once, when the future is done; at once, on this
-  /// thread, if it already is.  (The async bridges' hook.)
-  final func whenDone(_ action: @escaping @Sendable () -> Void) {
-    cfuture.addDoneCallback(action)
+  /// A registered ``watch(_:)``.
+  typealias Watch = CWatch
+
+  /// Runs `notify` once, when the future is done — before any
+  /// done-callback, and at once, on this thread, if it is done already
+  /// (even while its completer still runs callbacks).  `notify` must not
+  /// block: it wakes a waiter.  (The async bridges' hook.)
+  ///
+  /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
+  ///   now.
+  final func watch(_ notify: @escaping @Sendable () -> Void) -> Watch? {
+    cfuture.watch(notify)
   }
+
+  /// Drops a watch: true if its `notify` had not run and now never will;
+  /// false if it ran or is running on the completing thread.
+  @discardableResult
+  final func unwatch(_ watch: Watch) -> Bool { cfuture.unwatch(watch) }
 
   // Overridden by Future<Value>: run the body and store its outcome.
   func _run() {}

@@ -68,7 +68,7 @@ extension ThreadPoolExecutor {
     startBy: Duration, _ body: @escaping @Sendable () throws -> Value
   ) async throws -> Future<Value> {
     let deadline = try Deadline(timeout: startBy, what: "cannot submit")
-    let instant = ContinuousClock.now.advanced(by: startBy)
+    let instant = try Timeouts.instant(after: startBy, what: "cannot submit")
     return try await RoomWaiters.shared.submit(
       line: pool.roomLine, hasRoom: hasRoom, deadline: instant
     ) {

@@ -61,8 +61,10 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
   ///     error, and ``isBroken`` turns true.  Tasks already running finish.
   ///     Since workers start lazily, a failing initializer shows at the
   ///     first submit's future.
-  ///   - finalizer: runs on each worker as it exits at shutdown, if its
-  ///     initializer succeeded (not for threads still alive when the
+  ///   - finalizer: runs on each worker as it exits at shutdown, exactly
+  ///     for the workers whose initializer succeeded (not for the one whose
+  ///     initializer threw, nor for workers started after the pool broke,
+  ///     which skip the initializer; not for threads still alive when the
   ///     process exits).
   /// - Throws: ``FuturesError`` `.invalidArgument` when `maxWorkers` or
   ///   `queueCapacity` is less than 1.

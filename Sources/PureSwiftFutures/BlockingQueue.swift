@@ -96,6 +96,9 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
   /// Items in the queue now.
   var size: Int { lock.withLock { count } }
 
+  /// True when the queue holds no item now.
+  var isEmpty: Bool { lock.withLock { count == 0 } }
+
   // Called with the lock held and count < capacity.
   private func enqueue(_ item: Element) {
     items[putIndex] = item

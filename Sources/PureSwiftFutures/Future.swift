@@ -54,8 +54,9 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   /// The completing thread is still running callbacks: one added now is
   /// appended (and run after the earlier ones), not run at once.
   private var isCalling = false
-  /// Told once each, when the state becomes done; then emptied.
-  private var waiters: Waiters = []
+  /// Told once each, when the state becomes done, before any callback;
+  /// then emptied.  One added once the future is done runs at once.
+  private var watches: [Watch] = []
   /// Cancelled because the must-start-by deadline passed in the queue.
   private var expired = false
 
@@ -65,7 +66,14 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   final var startBy = Deadline.none
 
   private typealias Callbacks = [@Sendable () -> Void]
-  private typealias Waiters = [(waiter: Waiter, tag: Int)]
+
+  /// A removable notification that the future is done (see
+  /// ``watch(_:)``): it only wakes someone, so it runs before every
+  /// callback and never waits behind one.
+  final class Watch: Sendable {
+    let notify: @Sendable () -> Void
+    init(_ notify: @escaping @Sendable () -> Void) { self.notify = notify }
+  }
 
   init() {}
 
@@ -133,9 +141,12 @@ public class AnyFuture: Hashable, @unchecked Sendable {
     }
   }
 
-  /// RUNNING → FINISHED, after the subclass has stored the outcome.
-  final func finish() {
-    let finished = complete(from: .running, to: .finished)
+  /// RUNNING → FINISHED, after the subclass has stored the outcome;
+  /// `beforeCallbacks` runs once just before the first done-callback (not
+  /// at all when there is none): the pool's liveness step.
+  final func finish(beforeCallbacks: () -> Void = {}) {
+    let finished = complete(
+      from: .running, to: .finished, beforeCallbacks: beforeCallbacks)
     precondition(finished, "PureSwiftFutures bug: finished a future twice")
   }
 
@@ -151,28 +162,31 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   var _hasFailed: Bool { false }
 
   /// Moves from `expected` to the done state `done`, then tells everyone:
-  /// wakes the threads in ``waitDone(_:)``, pushes to the waiters, runs the
-  /// callbacks in the order they were added.  The last two happen after
-  /// the lock is released, so they may call anything on this future.
+  /// wakes the threads in ``waitDone(_:)``, runs the watches (waiters
+  /// first: a done future is reported done at once), then the callbacks
+  /// in the order they were added.  The last two happen after the lock is
+  /// released, so they may call anything on this future.
   ///
   /// - Returns: `false`, changing nothing, if the state was not `expected`.
   private func complete(
-    from expected: State, to done: State, expiring: Bool = false
+    from expected: State, to done: State, expiring: Bool = false,
+    beforeCallbacks: () -> Void = {}
   ) -> Bool {
-    let told = lock.withLock { () -> Waiters? in
+    let told = lock.withLock { () -> [Watch]? in
       guard state == expected else { return nil }
       state = done
       expired = expiring
       isCalling = true
       becameDone.broadcast()
-      let told = waiters
-      waiters = []
+      let told = watches
+      watches = []
       return told
     }
-    guard let waiters = told else { return false }
-    for (waiter, tag) in waiters { waiter.push(tag) }
+    guard let watches = told else { return false }
+    for watch in watches { watch.notify() }
     // One callback at a time, so one added meanwhile (even by a callback)
     // still runs after the ones added before it.
+    var first = true
     while let callback = lock.withLock({ () -> (@Sendable () -> Void)? in
       if callbacks.isEmpty {
         isCalling = false
@@ -180,6 +194,8 @@ public class AnyFuture: Hashable, @unchecked Sendable {
       }
       return callbacks.removeFirst()
     }) {
+      if first { beforeCallbacks() }
+      first = false
       callback()
     }
     return true
@@ -217,21 +233,37 @@ public class AnyFuture: Hashable, @unchecked Sendable {
     if runNow { action() }
   }
 
-  /// Makes `waiter` hear of this future's completion, as `tag`; at once if
-  /// it is already done.
-  final func addWaiter(_ waiter: Waiter, tag: Int) {
+  /// Runs `notify` once, when the future is done — before any callback,
+  /// and at once, on this thread, if it is done already (even while its
+  /// completer still runs callbacks).
+  ///
+  /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
+  ///   now.
+  final func watch(_ notify: @escaping @Sendable () -> Void) -> Watch? {
+    let watch = Watch(notify)
     let isDone = lock.withLock {
       if state.isDone { return true }
-      waiters.append((waiter, tag))
+      watches.append(watch)
       return false
     }
-    if isDone { waiter.push(tag) }
+    if isDone {
+      notify()
+      return nil
+    }
+    return watch
   }
 
-  /// Stops telling `waiter` (a completion already under way may still
-  /// push to it; a waiter does not mind).
-  final func removeWaiter(_ waiter: Waiter) {
-    lock.withLock { waiters.removeAll { $0.waiter === waiter } }
+  /// Drops a watch: true if its `notify` had not run and now never will;
+  /// false if it ran or is running on the completing thread.
+  @discardableResult
+  final func unwatch(_ watch: Watch) -> Bool {
+    lock.withLock {
+      guard let index = watches.firstIndex(where: { $0 === watch }) else {
+        return false
+      }
+      watches.remove(at: index)
+      return true
+    }
   }
 
   public static func == (lhs: AnyFuture, rhs: AnyFuture) -> Bool { lhs === rhs }

@@ -29,15 +29,22 @@ final class Waiter: @unchecked Sendable {
   private let total: Int
   private var ready: [Int] = []
   private var taken = 0
+  /// The watch on each future (nil once it fired at registration).
+  private var watches: [AnyFuture.Watch?] = []
 
   /// Watches `futures`; the tag of each is its index.  Add each future
   /// once.  Call ``stopWatching(_:)`` with the same futures when done.
   init(watching futures: [some AnyFuture]) {
     total = futures.count
     ready.reserveCapacity(total)
+    var watches: [AnyFuture.Watch?] = []
+    watches.reserveCapacity(total)
     for (tag, future) in futures.enumerated() {
-      future.addWaiter(self, tag: tag)
+      // Strong: a push under way keeps this waiter alive (the watches it
+      // holds are let go of by stopWatching).
+      watches.append(future.watch { self.push(tag) })
     }
+    lock.withLock { self.watches = watches }
   }
 
   /// Called by a future as it becomes done, on the completing thread.
@@ -69,6 +76,12 @@ final class Waiter: @unchecked Sendable {
   /// Unregisters from `futures`, so those still running do not keep this
   /// waiter alive.
   func stopWatching(_ futures: [some AnyFuture]) {
-    for future in futures { future.removeWaiter(self) }
+    let watches = lock.withLock {
+      defer { self.watches = [] }
+      return self.watches
+    }
+    for (future, watch) in zip(futures, watches) {
+      if let watch { future.unwatch(watch) }
+    }
   }
 }

@@ -10,15 +10,23 @@ import Synchronization
 /// weak reference to the executor for the same reason).
 ///
 /// Spawning (CPython's idle semaphore, as fixed in 3.8): each submit takes
-/// an idle token if there is one and starts nothing; otherwise it starts a
-/// thread if fewer than `maxWorkers` live.  A worker adds a token after
-/// every item it takes from the queue, and, for an item it ran, *before*
-/// it publishes the result, so a submit made right after `result()`
-/// returns finds the token and reuses the worker: a sequential
-/// submit-then-result loop never runs more than one thread.  Tokens are
-/// hints: a wrong one costs a thread start or a short delay, never a lost
-/// task, because a task is queued only while a worker exists, and workers
-/// leave only a closed, drained queue.
+/// an idle token if there is one and starts nothing (that worker is
+/// reserved for its item); otherwise it starts a thread if fewer than
+/// `maxWorkers` live.  A worker adds a token when it finds the queue empty
+/// and is about to wait; a worker just started for a submit adds none
+/// before its first item (it is that submit's).  Tokens are hints: a wrong
+/// one costs a thread start or a short delay, never a lost task, because a
+/// task is queued only while a worker exists, and workers leave only a
+/// closed, drained queue.
+///
+/// Liveness (a worker running a task or callbacks is not idle): a worker
+/// that finishes a task with the queue empty adds its token *before* it
+/// publishes the result, so a submit made right after `result()` returns
+/// reuses it (a submit-then-wait loop runs one thread).  Publishing runs
+/// the future's done-callbacks on this worker, and one may submit to this
+/// pool and wait, so just before the first callback the worker takes the
+/// step ``standDown()``: it takes its token back, and if a submit already
+/// took it, starts a worker in its place while there is room.
 ///
 /// Threads: `unclaimed` lists the threads that nobody has joined or
 /// detached yet.  A joiner (``shutdown(wait:cancelPending:)`` from outside
@@ -171,30 +179,44 @@ final class WorkerPool: @unchecked Sendable {
   fileprivate func work(number: Int) {
     nameThisThread(number: number)
     CurrentThread.setPool(self)
-    var initialised = true
+    // A worker started after the pool broke skips its initializer: it is
+    // not initialised, so its finalizer does not run either.
+    var initialised = initializer == nil
     if let initializer, !isBroken {
       do {
         try initializer()
+        initialised = true
       } catch {
-        initialised = false
         breakPool(cause: error)
       }
     }
-    while let future = queue.take() {
+    // A new worker starts as if it had a token out: it is reserved for the
+    // item of the submit that started it.
+    var tokenOut = true
+    while true {
+      var next = queue.poll()
+      if next == nil {
+        if !tokenOut { addToken() }
+        tokenOut = true
+        next = queue.take()
+      }
+      guard let future = next else { break }  // closed and drained
       RoomWaiters.shared.itemTaken()  // room for a suspended async submit
-      run(future)
+      tokenOut = run(future)
     }
     if initialised { finalizer?() }
     CurrentThread.setPool(nil)
     lock.withLock { liveThreads -= 1 }
   }
 
-  private func run(_ future: AnyFuture) {
+  /// Runs one item.  Returns true when this worker has an idle token out:
+  /// one finishing a task with the queue empty adds it before it publishes
+  /// the result, and ``standDown()`` takes it back before callbacks.
+  private func run(_ future: AnyFuture) -> Bool {
     future.expireIfLate()  // a must-start-by deadline
     guard future.setRunningOrNotifyCancel() else {
       future.dropBody()  // it was cancelled while queued: skip it
-      markIdle()
-      return
+      return false
     }
     CurrentThread.setFuture(future)
     if isBroken {
@@ -203,11 +225,33 @@ final class WorkerPool: @unchecked Sendable {
       future.runBody()
     }
     CurrentThread.setFuture(nil)
-    markIdle()  // before the result is out: see the top of this file
-    future.finish()
+    var tokenOut = false
+    if queue.isEmpty {  // before the result is out: see the top of this file
+      addToken()
+      tokenOut = true
+    }
+    future.finish(beforeCallbacks: {
+      if tokenOut { standDown() }
+      tokenOut = false
+    })
+    return tokenOut
   }
 
-  private func markIdle() { lock.withLock { idleTokens += 1 } }
+  private func addToken() { lock.withLock { idleTokens += 1 } }
+
+  /// The liveness step (see the top of this file): this worker advertised
+  /// itself idle and is about to run user callbacks, which may submit to
+  /// this pool and wait.  It withdraws its token; if a submit already took
+  /// it, it starts a worker to run that submit's item instead.
+  private func standDown() {
+    lock.withLock {
+      if idleTokens > 0 {
+        idleTokens -= 1
+        return
+      }
+      if !isShutDown && liveThreads < maxWorkers { _ = startThread() }
+    }
+  }
 
   /// Names the calling thread `prefix-N`, the prefix cut (at a character
   /// boundary) so the name fits Linux's 15 bytes.

@@ -7,8 +7,8 @@ import XCTest
 
 /// Polls `condition` (every ms, up to 30 s) without blocking a thread; for
 /// states the tests cannot be told of, such as "the job is queued".
-func eventually(_ condition: () -> Bool) async -> Bool {
-  let limit = ContinuousClock.now + .seconds(30)
+func eventually(within bound: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+  let limit = ContinuousClock.now + bound
   while !condition() {
     if ContinuousClock.now > limit { return false }
     try? await Task.sleep(for: .milliseconds(1))
@@ -94,10 +94,44 @@ enum AsyncBehaviour {
     XCTAssertTrue(started.waitFor(1))
     let awaiting = Task { try await running.awaitValue() }
     awaiting.cancel()
+    let error = await thrownError { _ = try await awaiting.value }
+    XCTAssertTrue(error is CancellationError, "the await ends at once: got \(String(describing: error))")
     XCTAssertFalse(running.isCancelled)
+    XCTAssertFalse(running.isDone, "the running task is not interrupted")
     gate.open()
-    let value = try await awaiting.value
-    XCTAssertEqual(value, 9, "a running task is not interrupted; the await waits for it")
+    let value = try await running.awaitValue()
+    XCTAssertEqual(value, 9, "it runs on to its value")
+  }
+
+  /// Cancelling a Task that awaits a running future with a timeout ends the
+  /// await with CancellationError — not a timeout the time did not reach —
+  /// and leaves the task running; a cancelled async `map(timeout:)` throws
+  /// CancellationError too.
+  static func cancelledTimedAwaitIsACancellationNotATimeout<P: PoolUnderTest>(
+    _: P.Type
+  ) async throws {
+    let pool = try P.make(maxWorkers: 1)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gate = Gate()
+    let started = Arrivals()
+    let running = try pool.submitTask { started.arrive(); gate.pass(); return 9 }
+    XCTAssertTrue(started.waitFor(1))
+    for _ in 0..<scaled(20, minimum: 3) {
+      let awaiting = Task { try await running.awaitResult(timeout: .seconds(30)) }
+      awaiting.cancel()
+      let error = await thrownError { _ = try await awaiting.value }
+      XCTAssertTrue(error is CancellationError, "\(P.implementationName): got \(String(describing: error))")
+      let mapping = Task {
+        try await pool.mapAllAsync([1, 2, 3], timeout: .seconds(30), lookAhead: nil) { $0 }
+      }
+      mapping.cancel()
+      let mapError = await thrownError { _ = try await mapping.value }
+      XCTAssertTrue(mapError is CancellationError, "\(P.implementationName): map: got \(String(describing: mapError))")
+    }
+    XCTAssertFalse(running.isDone, "the running task was not interrupted")
+    gate.open()
+    let value = try await running.awaitValue()
+    XCTAssertEqual(value, 9)
   }
 
   // MARK: asyncCompleted
@@ -840,7 +874,7 @@ enum AsyncBehaviour {
     for shutdown in shutdowns { await shutdown.value }
     XCTAssertEqual(gateTimedOut.value, 0, "the shutdowns blocked until the gate gave up")
     XCTAssertEqual(leftBehind.value, 0, "a shutdown returned before its workers exited")
-    XCTAssertEqual(liveThreads(prefix: prefix), 0, "every worker was joined")
+    XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "every worker was joined")
   }
 
   /// The async shutdown cancels what has not started when asked, and
@@ -873,7 +907,7 @@ enum AsyncBehaviour {
       return name
     }
     XCTAssertTrue(name.hasPrefix(ownPrefix + "-"), "ran on \(name)")
-    XCTAssertEqual(liveThreads(prefix: ownPrefix), 0, "joined from a Task on the pool")
+    XCTAssertEqual(threadsRemaining(prefix: ownPrefix), 0, "joined from a Task on the pool")
 
     let prefix = uniquePrefix()
     let value = try await P.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
@@ -881,12 +915,12 @@ enum AsyncBehaviour {
       return try await future.awaitValue() * 2
     }
     XCTAssertEqual(value, 42)
-    XCTAssertEqual(liveThreads(prefix: prefix), 0, "joined before it returned")
+    XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "joined before it returned")
 
     let plainPrefix = uniquePrefix()
     let plain = try await P.withPoolAsyncNoAwait(prefix: plainPrefix)
     XCTAssertTrue(plain.isDone, "the scoped pool's work finished before it returned")
-    XCTAssertEqual(liveThreads(prefix: plainPrefix), 0)
+    XCTAssertEqual(threadsRemaining(prefix: plainPrefix), 0)
 
     let failingPrefix = uniquePrefix()
     var kept: P?
@@ -898,7 +932,7 @@ enum AsyncBehaviour {
       }
     }
     XCTAssertEqual(error as? Boom, Boom(id: 5))
-    XCTAssertEqual(liveThreads(prefix: failingPrefix), 0, "joined when the body threw")
+    XCTAssertEqual(threadsRemaining(prefix: failingPrefix), 0, "joined when the body threw")
     let late = await thrownError { _ = try await kept?.submitAsync { 0 } }
     assertFuturesError(P.self, late ?? Boom(id: 0), code: "shutDown")
   }

@@ -6,6 +6,7 @@ final class AsyncTests_C: XCTestCase {
   func test_valueSuspendsUntilTheTaskFinishes() async throws { try await AsyncBehaviour.valueSuspendsUntilTheTaskFinishes(CBacked.self) }
   func test_cancellingTheAwaitingTaskCancelsAPendingFuture() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskCancelsAPendingFuture(CBacked.self) }
   func test_cancellingTheAwaitingTaskLeavesARunningFutureAlone() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskLeavesARunningFutureAlone(CBacked.self) }
+  func test_cancelledTimedAwaitIsACancellationNotATimeout() async throws { try await AsyncBehaviour.cancelledTimedAwaitIsACancellationNotATimeout(CBacked.self) }
   func test_asyncCompletedYieldsDoneFirstThenInCompletionOrder() async throws { try await AsyncBehaviour.asyncCompletedYieldsDoneFirstThenInCompletionOrder(CBacked.self) }
   func test_asyncCompletedTimeoutNamesTheUnfinished() async throws { try await AsyncBehaviour.asyncCompletedTimeoutNamesTheUnfinished(CBacked.self) }
   func test_asyncCompletedThrowsCancellationWhenItsTaskIsCancelled() async throws { try await AsyncBehaviour.asyncCompletedThrowsCancellationWhenItsTaskIsCancelled(CBacked.self) }
@@ -35,6 +36,7 @@ final class AsyncTests_PureSwift: XCTestCase {
   func test_valueSuspendsUntilTheTaskFinishes() async throws { try await AsyncBehaviour.valueSuspendsUntilTheTaskFinishes(PureSwift.self) }
   func test_cancellingTheAwaitingTaskCancelsAPendingFuture() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskCancelsAPendingFuture(PureSwift.self) }
   func test_cancellingTheAwaitingTaskLeavesARunningFutureAlone() async throws { try await AsyncBehaviour.cancellingTheAwaitingTaskLeavesARunningFutureAlone(PureSwift.self) }
+  func test_cancelledTimedAwaitIsACancellationNotATimeout() async throws { try await AsyncBehaviour.cancelledTimedAwaitIsACancellationNotATimeout(PureSwift.self) }
   func test_asyncCompletedYieldsDoneFirstThenInCompletionOrder() async throws { try await AsyncBehaviour.asyncCompletedYieldsDoneFirstThenInCompletionOrder(PureSwift.self) }
   func test_asyncCompletedTimeoutNamesTheUnfinished() async throws { try await AsyncBehaviour.asyncCompletedTimeoutNamesTheUnfinished(PureSwift.self) }
   func test_asyncCompletedThrowsCancellationWhenItsTaskIsCancelled() async throws { try await AsyncBehaviour.asyncCompletedThrowsCancellationWhenItsTaskIsCancelled(PureSwift.self) }

@@ -74,7 +74,7 @@ enum ExecutorBehaviour {
     gate.open()
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(pool.workerThreads, 0)
-    XCTAssertEqual(liveThreads(prefix: prefix), 0, "joined threads are gone")
+    XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "joined threads are gone")
     XCTAssertEqual(try futures.map { try $0.result(timeout: .zero) }, [0, 1, 2, 3])
   }
 

@@ -58,7 +58,7 @@ enum SoakScript {
       }
       pool.shutdownPool(wait: true, cancelPending: false)
       XCTAssertEqual(pool.workerThreads, 0)
-      XCTAssertEqual(liveThreads(prefix: prefix), 0, "seed \(seed): a joined worker is still alive")
+      XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "seed \(seed): a joined worker is still alive")
       poolIndex += 1
       if poolIndex == 1 { rssAfterFirstPool = memoryKiB().rss }
     }

@@ -35,6 +35,33 @@ final class HookLedger: @unchecked Sendable {
 }
 
 enum WorkerHooksBehaviour {
+  /// The finalizer runs exactly for the workers whose initializer
+  /// succeeded: not for the one whose initializer threw, nor for a worker
+  /// started after the pool broke (it skips its initializer).  Four
+  /// threads submit at once and the second initializer call throws.
+  static func finalizerRunsOnlyWhereTheInitializerSucceeded<P: WorkerHooksUnderTest>(
+    _: P.Type
+  ) throws {
+    for round in 0..<scaled(40, minimum: 10) {
+      let calls = Counter()
+      let succeeded = Counter()
+      let finalized = Counter()
+      let pool = try P.make(
+        maxWorkers: 4, prefix: uniquePrefix(),
+        initializer: {
+          if calls.increment() == 2 { throw InitFailure(detail: "the second") }
+          succeeded.increment()
+        },
+        finalizer: { finalized.increment() })
+      onThreads(4) { _ in _ = try? pool.submitTask { 1 } }
+      pool.shutdownPool(wait: true, cancelPending: false)
+      XCTAssertEqual(
+        finalized.value, succeeded.value,
+        "\(P.implementationName) round \(round): the finalizer ran \(finalized.value) times, "
+          + "but \(succeeded.value) initializers succeeded")
+    }
+  }
+
   /// Each worker runs the initializer once, on itself, before its first
   /// task; each task reads the value its own worker built; each worker
   /// runs the finalizer once, with that value, as it exits.
@@ -144,7 +171,7 @@ enum WorkerHooksBehaviour {
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(finalized.value, 0, "finalizer ran for a worker whose initializer threw")
     XCTAssertEqual(pool.workerThreads, 0)
-    XCTAssertEqual(liveThreads(prefix: prefix), 0)
+    XCTAssertEqual(threadsRemaining(prefix: prefix), 0)
   }
 
   /// The second worker's initializer throws while the first runs a task:

@@ -4,6 +4,7 @@ import XCTest
 
 final class WorkerHooksTests_C: XCTestCase {
   func test_initializerOncePerWorkerBeforeItsFirstTask() throws { try WorkerHooksBehaviour.initializerOncePerWorkerBeforeItsFirstTask(CBacked.self) }
+  func test_finalizerRunsOnlyWhereTheInitializerSucceeded() throws { try WorkerHooksBehaviour.finalizerRunsOnlyWhereTheInitializerSucceeded(CBacked.self) }
   func test_workerLocalOffThePoolThrows() throws { try WorkerHooksBehaviour.workerLocalOffThePoolThrows(CBacked.self) }
   func test_throwingInitializerBreaksThePool() throws { try WorkerHooksBehaviour.throwingInitializerBreaksThePool(CBacked.self) }
   func test_runningTaskFinishesWhenAnotherWorkerBreaks() throws { try WorkerHooksBehaviour.runningTaskFinishesWhenAnotherWorkerBreaks(CBacked.self) }
@@ -13,6 +14,7 @@ final class WorkerHooksTests_C: XCTestCase {
 
 final class WorkerHooksTests_PureSwift: XCTestCase {
   func test_initializerOncePerWorkerBeforeItsFirstTask() throws { try WorkerHooksBehaviour.initializerOncePerWorkerBeforeItsFirstTask(PureSwift.self) }
+  func test_finalizerRunsOnlyWhereTheInitializerSucceeded() throws { try WorkerHooksBehaviour.finalizerRunsOnlyWhereTheInitializerSucceeded(PureSwift.self) }
   func test_workerLocalOffThePoolThrows() throws { try WorkerHooksBehaviour.workerLocalOffThePoolThrows(PureSwift.self) }
   func test_throwingInitializerBreaksThePool() throws { try WorkerHooksBehaviour.throwingInitializerBreaksThePool(PureSwift.self) }
   func test_runningTaskFinishesWhenAnotherWorkerBreaks() throws { try WorkerHooksBehaviour.runningTaskFinishesWhenAnotherWorkerBreaks(PureSwift.self) }

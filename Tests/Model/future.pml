@@ -30,12 +30,15 @@
  *   Waiter        cf_future_wait with no deadline: load; done? return;
  *                 (spin: look once more); set WAITING by CAS; futex-wait
  *                 on the value it saw; reload; loop.
- *   Unregisterer  a cf_waiter's node: cf_waiter_add (inflight++, add the
- *                 listener) then cf_waiter_destroy (unlink it if still
- *                 linked, else wait until its fn has run: inflight == 0).
+ *   Unregisterer  a cf_waiter's node, a notice: cf_waiter_add (inflight++,
+ *                 cf__future_add_notice: done? run now, CALLING or not;
+ *                 else link on the notice list) then cf_waiter_destroy
+ *                 (unlink it if still linked, else wait until its fn has
+ *                 run: inflight == 0).
  * completed(old): wake all sleepers if WAITING was set in the word the CAS
- * replaced; then loop { lock; list empty? (clear CALLING, unlock, return)
- * : (pop the head, unlock, run it) }.  The callback added first (id 0)
+ * replaced; pop and run the notice (if linked); then loop { lock; callback
+ * list empty? (clear CALLING, unlock, return) : (pop the head, unlock, run
+ * it) }.  The callback added first (id 0)
  * adds one more from inside itself (NESTED=1): it must be queued behind
  * the others and run by the completer.
  *
@@ -54,7 +57,9 @@
  *     callback added before it (by the same thread, or before the
  *     threads started, or from inside an earlier callback) started;
  *   - a waiter node is either unlinked or run exactly once, and never
- *     touched after its waiter is freed;
+ *     touched after its waiter is freed; linked before completion, it runs
+ *     before any callback starts; added once the future is done, it runs
+ *     at once (a waiter never queues behind a slow callback);
  *   - LTL (separate passes): waiters_woken, cancel_excludes_run,
  *     terminates.
  *
@@ -71,7 +76,10 @@
  *   PLANT_STALE_WAKE             the completer takes WAITING from a load
  *                                made before its CAS;
  *   PLANT_CLEAR_CALLING_UNLOCKED the completer clears CALLING after
- *                                dropping the lock bit.
+ *                                dropping the lock bit;
+ *   PLANT_NOTICE_AS_CALLBACK     the waiter node is a callback (the old
+ *                                protocol): linked behind the callbacks,
+ *                                and not run at once while CALLING.
  */
 
 /* NOASSERTS drops the model's own assertions, so that a pass shows what
@@ -133,6 +141,8 @@ byte word = PENDING;
 byte list[MAXL];
 byte nlist = 0;
 bool linked[MAXL];
+/* The notice list, also guarded by LOCKED: only WNODE is ever on it. */
+bool wnode_noticed = false;
 
 /* Ghost state for the properties. */
 bool cancel_won = false;   /* set in the same step as the winning CAS */
@@ -285,6 +295,24 @@ inline completed(old) {
   if
   :: (old & WAITING) != 0 -> futex_wake_all()
   :: else -> skip
+  fi;
+  /* The notices first: pop the waiter node if it is linked. */
+  lock_listeners();
+  if
+  :: wnode_noticed ->
+     d_step { wnode_noticed = false; linked[WNODE] = false };
+     unlock_listeners();
+     atomic {
+       /* before any callback */
+       k = 0;
+       do
+       :: k <= NCB -> assert(!cb_started[k]); k++
+       :: else -> break
+       od;
+       k = 0
+     };
+     run_listener(WNODE)
+  :: else -> unlock_listeners()
   fi;
   do
   :: true ->
@@ -501,21 +529,32 @@ proctype Unregisterer() {
   COMPLETER_LOCALS;
   bool was;
   /* cf_waiter_add: inflight++ (under the waiter's lock), then
-   * cf__future_add_listener(node) */
+   * cf__future_add_notice(node) */
   inflight++;
   lock_listeners();
   w = word;
+#ifdef PLANT_NOTICE_AS_CALLBACK
   if
   :: may_run_now(w) -> unlock_listeners(); run_listener(WNODE)
   :: else -> link_tail(WNODE); unlock_listeners()
   fi;
+#else
+  if
+  :: is_done(w & MASK) -> unlock_listeners(); run_listener(WNODE)
+  :: else -> d_step { wnode_noticed = true; linked[WNODE] = true };
+     unlock_listeners()
+  fi;
+#endif
+  /* Added once the future was done: it has run, at once. */
+  assert(!is_done(w & MASK) || cb_runs[WNODE] == 1);
   /* cf_waiter_destroy: cf__future_remove_listener, then wait for
    * inflight == 0, then free. */
   lock_listeners();
   d_step {
     was = linked[WNODE];
     if
-    :: was ->
+    :: was && wnode_noticed -> wnode_noticed = false; linked[WNODE] = false
+    :: was && !wnode_noticed ->
        i = 0;
        do
        :: list[i] == WNODE -> break

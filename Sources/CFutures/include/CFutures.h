@@ -136,9 +136,30 @@ int cf_future_wait(cf_future *future, const struct timespec *deadline);
 
 /* Adds a done-callback: run once, after the ones added before it; run at
  * once on this thread if the future is already done and its completer has
- * finished running listeners (if not, the completer runs it after them).
+ * finished running callbacks (if not, the completer runs it after them).
  * Returns 0, EINVAL (NULL future or fn) or ENOMEM (then fn is not called). */
 int cf_future_add_done_callback(cf_future *future, cf_done_fn fn, void *arg);
+
+/* A watch: a removable notification that a future is done, for waking a
+ * waiter (an async await, an as_completed sequence).  Unlike a callback it
+ * runs before every done-callback, and at once on the watching thread if
+ * the future is done already — even while the completer still runs
+ * callbacks — so a slow callback never delays it.  fn must not block. */
+typedef struct cf_watch cf_watch;
+
+/* Watches `future`: fn(arg, future) runs once when it becomes done.  If it
+ * is done already, fn runs now, on this thread, and *out is set to NULL;
+ * otherwise *out is a handle to give to cf_future_unwatch exactly once,
+ * while the caller still holds the future.
+ * Returns 0, EINVAL (NULL future, fn or out) or ENOMEM (fn never runs). */
+int cf_future_watch(cf_future *future, cf_done_fn fn, void *arg,
+                    cf_watch **out);
+
+/* Drops a watch.  Returns true if fn had not run and now never will; false
+ * if it has run or is running on the completer's thread (it runs to its
+ * end; the caller must not assume it has returned).  Frees the handle in
+ * both cases.  NULL watch: returns false.  Any thread. */
+bool cf_future_unwatch(cf_future *future, cf_watch *watch);
 
 /* ------------------------------------------------------------- waiters */
 
@@ -334,6 +355,10 @@ void *cf_pool_current_context(void);
 void cf_test_fail_allocations(int count);
 /* The next `count` worker thread starts fail (as pthread_create EAGAIN). */
 void cf_test_fail_thread_starts(int count);
+/* Futex wakes made on futures' state words since the process started
+ * (not the queue's condition variables): a future completed while nobody
+ * sleeps on it makes none. */
+long cf_test_future_wakes(void);
 
 #ifdef __cplusplus
 }

@@ -108,7 +108,10 @@ func liveThreads(prefix: String) -> Int {
 
 /// Waits (up to 30 s, polling the kernel's list) until no thread named
 /// `prefix…` is left; returns how many remain.  Detached threads exit on
-/// their own time, so this polls rather than joins.
+/// their own time, so this polls rather than joins.  Use it after a join
+/// too: `pthread_join` returns once the thread has finished, but the
+/// kernel lists it in /proc a moment longer, so an immediate count races
+/// the exit it asserts.
 func threadsRemaining(prefix: String) -> Int {
   let limit = Date(timeIntervalSinceNow: 30)
   var n = liveThreads(prefix: prefix)
