@@ -48,9 +48,16 @@ let package = Package(
       path: "Benchmarks/Bench"
     ),
     .testTarget(name: "CFuturesTests", dependencies: ["CFutures"]),
+    // The behaviour suite (Tests/Behaviour, linked into both folders) runs
+    // once per implementation: each target compiles it against its module.
     .testTarget(
       name: "ConcurrentFuturesTests",
-      dependencies: ["ConcurrentFutures", "PureSwiftFutures", "CFutures"]
+      dependencies: ["ConcurrentFutures", "CFutures"],
+      swiftSettings: [.define("CF_UNDER_TEST_C")]
+    ),
+    .testTarget(
+      name: "PureSwiftFuturesTests",
+      dependencies: ["PureSwiftFutures"]
     ),
   ],
   cLanguageStandard: .c11

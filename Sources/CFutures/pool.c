@@ -51,6 +51,7 @@
 #include <bsd/string.h>
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #define NAME_MAX_LEN 15 /* Linux thread names: 16 bytes with the NUL */
 
@@ -83,6 +84,19 @@ struct cf_pool {
   bool shut_down;   /* guarded by lock */
   char prefix[NAME_MAX_LEN + 1];
 };
+
+/* The length of the longest start of s (NUL-terminated) that fits in
+ * `max` bytes and ends at a UTF-8 character boundary: a cut never leaves
+ * half a character (a continuation byte is 10xxxxxx). */
+static size_t utf8_fit(const char *s, size_t max) {
+  size_t n = strnlen(s, max + 1);
+  if (n <= max)
+    return n;
+  n = max;
+  while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+    n--; /* s[n] would start the next byte kept: back off to a lead byte */
+  return n;
+}
 
 static _Thread_local const cf_pool *current_pool;
 
@@ -118,8 +132,10 @@ int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
   p->worker_fini = o->worker_fini;
   p->context_release = o->context_release;
   p->context = o->context;
-  strlcpy(p->prefix, o->thread_name_prefix ? o->thread_name_prefix : "cf-pool",
-          sizeof p->prefix);
+  const char *prefix = o->thread_name_prefix ? o->thread_name_prefix : "cf-pool";
+  size_t keep = utf8_fit(prefix, NAME_MAX_LEN);
+  memcpy(p->prefix, prefix, keep);
+  p->prefix[keep] = '\0';
   *out = p;
   return 0;
 }
@@ -167,8 +183,9 @@ static void set_thread_name(const cf_pool *p, unsigned index) {
   char suffix[16];
   int digits = snprintf(suffix, sizeof suffix, "-%u", index);
   char name[NAME_MAX_LEN + 1];
-  size_t keep = NAME_MAX_LEN - (size_t)digits;
-  strlcpy(name, p->prefix, keep + 1);
+  size_t keep = utf8_fit(p->prefix, NAME_MAX_LEN - (size_t)digits);
+  memcpy(name, p->prefix, keep);
+  name[keep] = '\0';
   strlcat(name, suffix, sizeof name);
   pthread_setname_np(pthread_self(), name);
 }
@@ -363,9 +380,11 @@ int cf_pool_submit(cf_pool *p, cf_task_fn fn, void *arg, cf_future *future,
   cf_item it = {.fn = fn, .arg = arg, .future = future};
   if (future != NULL)
     cf__future_retain(future); /* the item's reference */
-  if (mode == CF_SUBMIT_TRY)
+  if (mode == CF_SUBMIT_TRY) {
     rc = cf_queue_offer(p->queue, &it);
-  else
+    if (rc == EAGAIN)
+      rc = ENOBUFS; /* full: EAGAIN means "no worker could start" here */
+  } else
     rc = cf_queue_put(p->queue, &it, deadline);
   if (rc != 0) {
     if (future != NULL)

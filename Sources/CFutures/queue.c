@@ -4,10 +4,16 @@
  * variables (not_empty, not_full).
  *
  * Invariants, all under `lock`:
- *   0 <= count <= capacity;
+ *   0 <= count <= slots <= capacity;
  *   the items are items[take_index], items[take_index + 1], ... (mod
- *   capacity), count of them; put_index == (take_index + count) % capacity;
+ *   slots), count of them; put_index == (take_index + count) % slots;
  *   takers_waiting / putters_waiting count threads asleep in take / put.
+ *
+ * Growth: `capacity` is a bound, not a reservation.  The ring starts with
+ * at most INITIAL_SLOTS slots and doubles (up to capacity) when an item
+ * arrives with every slot in use, copying the items in order to the front
+ * of the new ring; a failed growth refuses that item with ENOMEM.  So the
+ * memory follows the most items ever queued at once, not the capacity.
  *
  * Signalling: wake one sleeper, and only when one sleeps, so a busy queue
  * makes no futex call.  A taker with no deadline first spins (one at a
@@ -21,12 +27,20 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <string.h>
+
+/* The ring's first size (a build may set it: the fuzzer grows from 1). */
+#ifndef CF_QUEUE_INITIAL_SLOTS
+#define CF_QUEUE_INITIAL_SLOTS 64
+#endif
+#define INITIAL_SLOTS CF_QUEUE_INITIAL_SLOTS
 
 struct cf_queue {
   pthread_mutex_t lock;
   pthread_cond_t not_empty;
   pthread_cond_t not_full;
-  size_t capacity;
+  size_t capacity;             /* the bound */
+  size_t slots;                /* allocated, <= capacity */
   size_t take_index;
   size_t put_index;
   size_t count;
@@ -46,7 +60,8 @@ int cf_queue_create(size_t capacity, cf_queue **out) {
   cf_queue *q = cf__calloc(1, sizeof *q);
   if (q == NULL)
     return ENOMEM;
-  q->items = cf__malloc(capacity * sizeof(cf_item));
+  q->slots = capacity < INITIAL_SLOTS ? capacity : INITIAL_SLOTS;
+  q->items = cf__malloc(q->slots * sizeof(cf_item));
   if (q->items == NULL) {
     free(q);
     return ENOMEM;
@@ -72,21 +87,46 @@ void cf_queue_destroy(cf_queue *q) {
   free(q);
 }
 
-/* Called with the lock held and count < capacity. */
-static void enqueue(cf_queue *q, const cf_item *item) {
+/* Called with the lock held and count == slots < capacity: doubles the
+ * ring (up to capacity), the items moved in order to its front.  Returns
+ * false, changing nothing, when the memory cannot be had. */
+static bool grow(cf_queue *q) {
+  size_t slots = q->slots > q->capacity / 2 ? q->capacity : q->slots * 2;
+  cf_item *items = cf__malloc(slots * sizeof(cf_item));
+  if (items == NULL)
+    return false;
+  size_t first = q->slots - q->take_index; /* from take_index to the end */
+  if (first > q->count)
+    first = q->count;
+  memcpy(items, q->items + q->take_index, first * sizeof(cf_item));
+  memcpy(items + first, q->items, (q->count - first) * sizeof(cf_item));
+  free(q->items);
+  q->items = items;
+  q->slots = slots;
+  q->take_index = 0;
+  q->put_index = q->count == slots ? 0 : q->count;
+  return true;
+}
+
+/* Called with the lock held and count < capacity.  Returns 0, or ENOMEM
+ * when the ring had to grow and could not. */
+static int enqueue(cf_queue *q, const cf_item *item) {
+  if (q->count == q->slots && !grow(q))
+    return ENOMEM;
   q->items[q->put_index] = *item;
-  if (++q->put_index == q->capacity)
+  if (++q->put_index == q->slots)
     q->put_index = 0;
   q->count++;
   atomic_store_explicit(&q->available, q->count, memory_order_release);
   if (q->takers_waiting > 0)
     cf__signal(&q->not_empty);
+  return 0;
 }
 
 /* Called with the lock held and count > 0. */
 static void dequeue(cf_queue *q, cf_item *out) {
   *out = q->items[q->take_index];
-  if (++q->take_index == q->capacity)
+  if (++q->take_index == q->slots)
     q->take_index = 0;
   q->count--;
   atomic_store_explicit(&q->available, q->count, memory_order_relaxed);
@@ -108,8 +148,8 @@ int cf_queue_put(cf_queue *q, const cf_item *item,
   if (q->closed) {
     rc = ESHUTDOWN;
   } else if (q->count < q->capacity) {
-    rc = 0; /* room appeared, even if the deadline passed meanwhile */
-    enqueue(q, item);
+    /* room appeared, even if the deadline passed meanwhile */
+    rc = enqueue(q, item);
     if (q->count < q->capacity && q->putters_waiting > 0)
       cf__signal(&q->not_full); /* pass a possibly swallowed wake-up on */
   }
@@ -127,7 +167,7 @@ int cf_queue_offer(cf_queue *q, const cf_item *item) {
   else if (q->count == q->capacity)
     rc = EAGAIN;
   else
-    enqueue(q, item);
+    rc = enqueue(q, item);
   cf__unlock(&q->lock);
   return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <bsd/sys/time.h>
 #include <errno.h>
+#include <limits.h>
 
 int cf_deadline_after(int64_t timeout_ns, struct timespec *out) {
   if (timeout_ns < 0 || out == NULL)
@@ -97,10 +98,11 @@ void cf_test_fail_thread_starts(int count) {
   atomic_store(&fail_thread_starts, count < 0 ? 0 : count);
 }
 
+/* INT_MAX never counts down: "fail until told otherwise". */
 static bool take_one(atomic_int *counter) {
   int n = atomic_load_explicit(counter, memory_order_relaxed);
   while (n > 0) {
-    if (atomic_compare_exchange_weak(counter, &n, n - 1))
+    if (atomic_compare_exchange_weak(counter, &n, n == INT_MAX ? n : n - 1))
       return true;
   }
   return false;

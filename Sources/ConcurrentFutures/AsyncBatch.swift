@@ -109,11 +109,7 @@ extension ThreadPoolExecutor {
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) async throws -> [Value] {
     let deadline = try Timeouts.instant(after: timeout, what: "map")
-    let window = lookAhead ?? 2 * maxWorkers
-    guard window >= 1 else {
-      throw FuturesError(
-        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
-    }
+    let window = try mapLookAhead(lookAhead)
     var iterator = inputs.makeIterator()
     var inFlight: [Future<Value>] = []
     var head = 0

@@ -47,11 +47,7 @@ extension ThreadPoolExecutor {
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> AsyncMapResults<Value> {
     let deadline = try Timeouts.instant(after: timeout, what: "map")
-    let window = lookAhead ?? 2 * maxWorkers
-    guard window >= 1 else {
-      throw FuturesError(
-        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
-    }
+    let window = try mapLookAhead(lookAhead)
     var inputIterator = inputs.makeIterator()
     return AsyncMapResults(
       state: AsyncMapState(

@@ -21,7 +21,7 @@ func checkC(_ rc: Int32, _ what: @autoclosure () -> String) throws {
     throw FuturesError(.shutDown, "\(what()): the executor has been shut down")
   case ETIMEDOUT:
     throw FuturesError(.timedOut, "\(what()): timed out")
-  case EAGAIN:
+  case EAGAIN:  // cf_pool_submit: no worker exists and none could start
     throw FuturesError(
       .resourceExhausted, "\(what()): no worker thread could be started")
   case ENOMEM:
@@ -382,7 +382,7 @@ struct CPoolRef: @unchecked Sendable {
     }
     if rc != 0 {
       Unmanaged<AnyFuture>.fromOpaque(arg).release()
-      if rc == EAGAIN, case .reject = whenFull {
+      if rc == ENOBUFS {
         throw FuturesError(.queueFull, "cannot submit: the queue is full")
       }
       if rc == ETIMEDOUT {

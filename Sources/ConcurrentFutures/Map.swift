@@ -73,11 +73,7 @@ extension ThreadPoolExecutor {
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> MapResults<Value> {
     let deadline = try Deadline(timeout: timeout, what: "map")
-    let window = lookAhead ?? 2 * maxWorkers
-    guard window >= 1 else {
-      throw FuturesError(
-        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
-    }
+    let window = try mapLookAhead(lookAhead)
     var iterator = inputs.makeIterator()
     let results = MapResults<Value>(
       pool: self, lookAhead: window, deadline: deadline, timeout: timeout,
@@ -87,6 +83,22 @@ extension ThreadPoolExecutor {
       })
     try results.start()
     return results
+  }
+}
+
+extension ThreadPoolExecutor {
+  /// The look-ahead every map uses: `lookAhead`, or 2 × `maxWorkers`
+  /// (saturating: a pool of `Int.max` workers gets `Int.max`).
+  ///
+  /// - Throws: ``FuturesError`` `.invalidArgument` for a look-ahead below 1.
+  func mapLookAhead(_ lookAhead: Int?) throws -> Int {
+    let (doubled, overflow) = maxWorkers.multipliedReportingOverflow(by: 2)
+    let window = lookAhead ?? (overflow ? .max : doubled)
+    guard window >= 1 else {
+      throw FuturesError(
+        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
+    }
+    return window
   }
 }
 

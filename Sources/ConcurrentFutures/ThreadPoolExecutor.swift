@@ -39,7 +39,8 @@ public final class ThreadPoolExecutor: @unchecked Sendable {
   /// The default `queueCapacity`: 16,384.
   public static let defaultQueueCapacity = 16_384
   /// The largest `queueCapacity` accepted: Int32.max, as Java's
-  /// `ArrayBlockingQueue`.  (The ring is allocated up front.)
+  /// `ArrayBlockingQueue`.  (A bound, not a reservation: the ring grows
+  /// with the items queued.)
   public static let maxQueueCapacity = Int(Int32.max)
   /// The default `threadNamePrefix`: "cf-pool".
   public static let defaultThreadNamePrefix = "cf-pool"

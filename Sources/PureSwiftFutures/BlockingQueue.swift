@@ -1,14 +1,24 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A bounded first-in first-out queue that blocks: Java's
 /// `ArrayBlockingQueue`, cut down to what the pool needs.
 ///
-/// A ring of `capacity` slots: the items are `items[takeIndex]`,
+/// A ring of `slots` cells: the items are `items[takeIndex]`,
 /// `items[takeIndex + 1]`, … (wrapping), `count` of them, and
-/// `putIndex == (takeIndex + count) % capacity`.  One lock guards it all;
-/// `put` sleeps on `notFull` while the ring is full, `take` on `notEmpty`
+/// `putIndex == (takeIndex + count) % slots`.  One lock guards it all;
+/// `put` sleeps on `notFull` while the queue is full, `take` on `notEmpty`
 /// while it is empty, each in a `while` that re-checks.  Every enqueue
 /// signals one taker and every dequeue one putter, as Java's does.  A
 /// sleeper woken just as its deadline passes still re-checks and uses the
 /// room or the item it was woken for, so no wake-up is wasted.
+///
+/// `capacity` is a bound, not a reservation: the ring starts with at most
+/// 64 cells and doubles, up to `capacity`, when an item arrives with every
+/// cell in use (its memory follows the most items ever queued at once).
+/// The cells come from `malloc`, so a growth the system refuses is an
+/// error (``Refusal/outOfMemory``), not a trap.
 ///
 /// `close()` replaces CPython's `None` sentinels: a flag and a broadcast.
 /// After it, puts fail and takes drain what is left, then return `nil`.
@@ -25,23 +35,44 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     case full
     /// The queue stayed full until the deadline (`put` only).
     case timedOut
+    /// The ring had to grow and the memory could not be had.
+    case outOfMemory
   }
 
   let capacity: Int
   private let lock = Lock()
   private let notEmpty = Condition()
   private let notFull = Condition()
-  private var items: [Element?]
+  private var items: UnsafeMutablePointer<Element>
+  private var slots: Int
   private var takeIndex = 0
   private var putIndex = 0
   private var count = 0
   private var isClosed = false
 
   /// `capacity` must be at least 1 (the executor checks it).
-  init(capacity: Int) {
+  ///
+  /// - Throws: ``Refusal/outOfMemory`` if even the first cells cannot be
+  ///   had.
+  init(capacity: Int) throws(Refusal) {
     precondition(capacity >= 1)
     self.capacity = capacity
-    items = Array(repeating: nil, count: capacity)
+    slots = min(capacity, 64)
+    guard let cells = Self.allocate(slots) else { throw .outOfMemory }
+    items = cells
+  }
+
+  deinit {
+    for i in 0..<count { (items + (takeIndex + i) % slots).deinitialize(count: 1) }
+    free(items)
+  }
+
+  /// `n` uninitialised cells from malloc, or nil.
+  private static func allocate(_ n: Int) -> UnsafeMutablePointer<Element>? {
+    let (bytes, overflow) = n.multipliedReportingOverflow(
+      by: MemoryLayout<Element>.stride)
+    guard !overflow, let raw = malloc(bytes) else { return nil }
+    return raw.bindMemory(to: Element.self, capacity: n)
   }
 
   /// Appends `item`, waiting while the queue is full until `deadline`.
@@ -53,7 +84,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
       }
       if isClosed { throw .closed }
       if count == capacity { throw .timedOut }
-      enqueue(item)
+      try enqueue(item)
     }
   }
 
@@ -62,7 +93,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     try lock.withLock { () throws(Refusal) in
       if isClosed { throw .closed }
       if count == capacity { throw .full }
-      enqueue(item)
+      try enqueue(item)
     }
   }
 
@@ -99,18 +130,34 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
   /// True when the queue holds no item now.
   var isEmpty: Bool { lock.withLock { count == 0 } }
 
+  // Called with the lock held and count == slots < capacity: doubles the
+  // ring (up to capacity), moving the items in order to its front.
+  private func grow() throws(Refusal) {
+    let newSlots = slots > capacity / 2 ? capacity : slots * 2
+    guard let cells = Self.allocate(newSlots) else { throw .outOfMemory }
+    for i in 0..<count {
+      (cells + i).moveInitialize(from: items + (takeIndex + i) % slots, count: 1)
+    }
+    free(items)
+    items = cells
+    slots = newSlots
+    takeIndex = 0
+    putIndex = count == newSlots ? 0 : count
+  }
+
   // Called with the lock held and count < capacity.
-  private func enqueue(_ item: Element) {
-    items[putIndex] = item
-    putIndex = putIndex + 1 == capacity ? 0 : putIndex + 1
+  private func enqueue(_ item: Element) throws(Refusal) {
+    if count == slots { try grow() }
+    (items + putIndex).initialize(to: item)
+    putIndex = putIndex + 1 == slots ? 0 : putIndex + 1
     count += 1
     notEmpty.signal()
   }
 
   // Called with the lock held and count > 0.
   private func dequeue() -> Element {
-    let item = items[takeIndex].take()!
-    takeIndex = takeIndex + 1 == capacity ? 0 : takeIndex + 1
+    let item = (items + takeIndex).move()
+    takeIndex = takeIndex + 1 == slots ? 0 : takeIndex + 1
     count -= 1
     notFull.signal()
     return item

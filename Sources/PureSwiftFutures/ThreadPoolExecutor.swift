@@ -38,7 +38,8 @@ public final class ThreadPoolExecutor: Sendable {
   /// The default `queueCapacity`: 16,384.
   public static let defaultQueueCapacity = 16_384
   /// The largest `queueCapacity` accepted: Int32.max, as Java's
-  /// `ArrayBlockingQueue`.  (The ring is allocated up front.)
+  /// `ArrayBlockingQueue`.  (A bound, not a reservation: the ring grows
+  /// with the items queued.)
   public static let maxQueueCapacity = Int(Int32.max)
   /// The default `threadNamePrefix`: "cf-pool".
   public static let defaultThreadNamePrefix = "cf-pool"
@@ -92,7 +93,7 @@ public final class ThreadPoolExecutor: Sendable {
     self.maxWorkers = workers
     self.queueCapacity = queueCapacity
     self.threadNamePrefix = threadNamePrefix
-    self.pool = WorkerPool(
+    self.pool = try WorkerPool(
       maxWorkers: workers, queueCapacity: queueCapacity,
       threadNamePrefix: threadNamePrefix, initializer: initializer,
       finalizer: finalizer)

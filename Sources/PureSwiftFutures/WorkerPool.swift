@@ -77,8 +77,13 @@ final class WorkerPool: @unchecked Sendable {
     maxWorkers: Int, queueCapacity: Int, threadNamePrefix: String,
     initializer: (@Sendable () throws -> Void)? = nil,
     finalizer: (@Sendable () -> Void)? = nil
-  ) {
-    queue = BlockingQueue(capacity: queueCapacity)
+  ) throws {
+    do {
+      queue = try BlockingQueue(capacity: queueCapacity)
+    } catch {
+      throw FuturesError(
+        .resourceExhausted, "cannot create the executor: out of memory")
+    }
     self.maxWorkers = maxWorkers
     self.threadNamePrefix = threadNamePrefix
     self.initializer = initializer
@@ -112,46 +117,57 @@ final class WorkerPool: @unchecked Sendable {
 
   /// Queues `future`, starting a worker first if none is idle.
   func submit(_ future: AnyFuture, whenFull: WhenFull) throws {
-    try ensureWorker()
-    do {
+    let reserved = try ensureWorker()
+    do throws(BlockingQueue<AnyFuture>.Refusal) {
       switch whenFull {
       case .block(let deadline): try queue.put(future, until: deadline)
       case .reject: try queue.offer(future)
       }
-    } catch .closed {
-      throw FuturesError(
-        .shutDown, "cannot submit: the executor has been shut down")
-    } catch .full {
-      throw FuturesError(.queueFull, "cannot submit: the queue is full")
-    } catch .timedOut {
-      throw FuturesError(
-        .timedOut, "cannot submit: the queue stayed full until the deadline")
+    } catch {
+      if reserved { addToken() }  // the worker reserved for it stays free
+      switch error {
+      case .closed:
+        throw FuturesError(
+          .shutDown, "cannot submit: the executor has been shut down")
+      case .full:
+        throw FuturesError(.queueFull, "cannot submit: the queue is full")
+      case .timedOut:
+        throw FuturesError(
+          .timedOut, "cannot submit: the queue stayed full until the deadline")
+      case .outOfMemory:
+        throw FuturesError(
+          .resourceExhausted, "cannot submit: out of memory")
+      }
     }
   }
 
   /// Makes sure a worker will take the next item: takes an idle token, or
-  /// starts a thread while fewer than `maxWorkers` live.
+  /// starts a thread while fewer than `maxWorkers` live.  Returns true when
+  /// a worker is reserved for the item (it gets its token back if the item
+  /// never comes).
   ///
   /// - Throws: ``FuturesError`` `.shutDown`; `.resourceExhausted` when no
   ///   worker lives and none could be started (with live workers, a failed
   ///   start is not an error: they will run the task).
-  private func ensureWorker() throws {
+  private func ensureWorker() throws -> Bool {
     if isBroken { throw brokenError }
-    try lock.withLock {
+    return try lock.withLock {
       guard !isShutDown else {
         throw FuturesError(
           .shutDown, "cannot submit: the executor has been shut down")
       }
       if idleTokens > 0 {
         idleTokens -= 1
-        return
+        return true
       }
-      guard liveThreads < maxWorkers else { return }
-      if !startThread() && liveThreads == 0 {
+      guard liveThreads < maxWorkers else { return false }
+      if startThread() { return true }
+      if liveThreads == 0 {
         throw FuturesError(
           .resourceExhausted,
           "cannot submit: no worker thread could be started")
       }
+      return false  // degraded, but the live workers will run it
     }
   }
 
@@ -159,6 +175,7 @@ final class WorkerPool: @unchecked Sendable {
   ///
   /// - Returns: `false` if the system refused a thread.
   private func startThread() -> Bool {
+    if TestHooks.takeThreadStartFailure() { return false }
     let start = WorkerStart(pool: self, number: startedThreads + 1)
     let argument = Unmanaged.passRetained(start).toOpaque()
     var thread = pthread_t()
@@ -345,3 +362,26 @@ private let setThreadName: SetThreadName? = {
 private typealias SetThreadName = @convention(c) (
   pthread_t, UnsafePointer<CChar>
 ) -> Int32
+
+/// Fault injection for this package's tests (the C-backed module has the C
+/// core's `cf_test_*` hooks).  Not for production use; process-wide.
+package enum TestHooks {
+  private static let threadStartFailures = Atomic<Int>(0)
+
+  /// The next `count` worker thread starts fail, as a refused
+  /// `pthread_create` would (`Int.max`: until set again).
+  package static func failThreadStarts(_ count: Int) {
+    threadStartFailures.store(max(0, count), ordering: .sequentiallyConsistent)
+  }
+
+  fileprivate static func takeThreadStartFailure() -> Bool {
+    var n = threadStartFailures.load(ordering: .relaxed)
+    while n > 0 {
+      let (exchanged, original) = threadStartFailures.compareExchange(
+        expected: n, desired: n == .max ? n : n - 1, ordering: .relaxed)
+      if exchanged { return true }
+      n = original
+    }
+    return false
+  }
+}

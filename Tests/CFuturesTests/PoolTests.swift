@@ -466,7 +466,7 @@ final class PoolTests: XCTestCase {
     XCTAssertEqual(blockedBox.releases.load(ordering: .relaxed), 0)
   }
 
-  func testTrySubmit_onAFullQueue_returnsEAGAIN_andNeverCallsTheTask() {
+  func testTrySubmit_onAFullQueue_returnsENOBUFS_andNeverCallsTheTask() {
     let pool = makePool(maxWorkers: 1, queueCapacity: 1)
     let started = DispatchSemaphore(value: 0)
     let gate = Gate()
@@ -475,7 +475,7 @@ final class PoolTests: XCTestCase {
     let queued = TaskBox()
     XCTAssertEqual(submit(pool, queued, mode: CF_SUBMIT_TRY), 0, "room for one")
     let refused = TaskBox()
-    XCTAssertEqual(submit(pool, refused, mode: CF_SUBMIT_TRY), EAGAIN)
+    XCTAssertEqual(submit(pool, refused, mode: CF_SUBMIT_TRY), ENOBUFS)
     XCTAssertEqual(cf_pool_queue_size(pool), 1)
     gate.open()
     finish(pool)

@@ -78,6 +78,10 @@ void test_fault_failed_thread_start(void) {
   task *t = task_new(ACT_NONE, NULL, p, true);
   cf_test_fail_thread_starts(1);
   CHECK_EQ(submit(p, t), EAGAIN);
+  cf_test_fail_thread_starts(1);
+  /* Not "full" (ENOBUFS): the queue is empty; no thread could start. */
+  CHECK_EQ(cf_pool_submit(p, task_fn, t, t->future, CF_SUBMIT_TRY, NULL),
+           EAGAIN);
   cf_test_fail_thread_starts(0);
   CHECK_EQ(cf_pool_queue_size(p), 0);
   CHECK_EQ(cf_pool_thread_count(p), 0);

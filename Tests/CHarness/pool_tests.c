@@ -238,7 +238,7 @@ void test_pool_full_queue(void) {
   CHECK_EQ(submit(p, filler), 0);
   CHECK_EQ(cf_pool_submit(p, task_fn, refused, refused->future,
                           CF_SUBMIT_TRY, NULL),
-           EAGAIN);
+           ENOBUFS);
   struct timespec d = after_ms(40);
   double t0 = now_s();
   CHECK_EQ(cf_pool_submit(p, task_fn, refused, refused->future,
@@ -410,7 +410,7 @@ static void *stress_submitter(void *arg) {
                  ? cf_pool_submit(s->p, task_fn, t, t->future, CF_SUBMIT_TRY,
                                   NULL)
                  : submit(s->p, t);
-    if (rc == EAGAIN) /* TRY on a full queue: fall back to blocking */
+    if (rc == ENOBUFS) /* TRY on a full queue: fall back to blocking */
       rc = submit(s->p, t);
     CHECK_EQ(rc, 0);
     if (t->future != NULL && i % 7 == 0)

@@ -4,6 +4,9 @@
  * word (cf_future) against the state machine of CFutures.h.  Any
  * divergence abort()s with a message.  Built and run by scripts/fuzz.sh.
  *
+ * Built with CF_QUEUE_INITIAL_SLOTS=1, so the ring grows (1, 2, 4, ... up
+ * to the capacity) while it wraps, and the model follows its size.
+ *
  * Input: byte 0 picks the queue capacity (low nibble + 1), whether its
  * creation first meets a failed allocation (bit 7) and whether the queue
  * is destroyed full rather than drained (bit 6); every further byte is one
@@ -36,6 +39,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 
+#ifndef CF_QUEUE_INITIAL_SLOTS
+#error "build with -DCF_QUEUE_INITIAL_SLOTS=1 (scripts/fuzz.sh does)"
+#endif
+
 static void diverged(const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
@@ -61,6 +68,7 @@ enum { MAX_CAP = 16 };
 /* The model: a plain FIFO of the values put, oldest first. */
 typedef struct qmodel {
   size_t cap;
+  size_t slots; /* the ring's allocated size (queue.c's growth rule) */
   size_t count;
   uintptr_t values[MAX_CAP];
   bool closed;
@@ -112,24 +120,36 @@ static void check_queue(cf_queue *q, const qmodel *m) {
 }
 
 /* One append through `how`: 0 offer, 1 put with a past deadline, 2 put
- * with no deadline (only when the model says it will not block). */
-static void q_append(cf_queue *q, qmodel *m, int how, uintptr_t *next) {
+ * with no deadline (only when the model says it will not block).  With
+ * `fail_alloc` the next allocation fails: an append that must grow the
+ * ring is refused with ENOMEM and changes nothing. */
+static void q_append(cf_queue *q, qmodel *m, int how, uintptr_t *next,
+                     bool fail_alloc) {
   cf_item it = item_for(*next);
   struct timespec d = past();
   if (how == 2 && !m->closed && m->count == m->cap)
     how = 1; /* would block for ever */
+  if (fail_alloc)
+    cf_test_fail_allocations(1);
   int rc = how == 0 ? cf_queue_offer(q, &it)
                     : cf_queue_put(q, &it, how == 1 ? &d : NULL);
+  cf_test_fail_allocations(0);
   int want;
+  bool grows = m->count == m->slots;
   if (m->closed)
     want = ESHUTDOWN;
   else if (m->count == m->cap)
     want = how == 0 ? EAGAIN : ETIMEDOUT;
+  else if (grows && fail_alloc)
+    want = ENOMEM;
   else
     want = 0;
   EXPECT_EQ(how == 0 ? "offer" : "put", rc, want);
-  if (want == 0)
+  if (want == 0) {
+    if (grows)
+      m->slots = m->slots > m->cap / 2 ? m->cap : m->slots * 2;
     model_push(m, (*next)++);
+  }
 }
 
 /* One removal: 0 poll, 1 take with a past deadline, 2 take with none
@@ -411,6 +431,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   qmodel qm;
   memset(&qm, 0, sizeof qm);
   qm.cap = (size_t)(data[0] & 0x0f) + 1;
+  qm.slots = qm.cap < CF_QUEUE_INITIAL_SLOTS ? qm.cap : CF_QUEUE_INITIAL_SLOTS;
   cf_queue *q = NULL;
   if (data[0] & 0x80) {
     cf_test_fail_allocations(1);
@@ -432,7 +453,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     int op = data[i] & 0x0f, arg = data[i] >> 4;
     switch (op) {
     case 0: case 1: case 2:
-      q_append(q, &qm, op, &next);
+      q_append(q, &qm, op, &next, false);
       break;
     case 3: case 4: case 5:
       q_remove(q, &qm, op - 3);
@@ -441,6 +462,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (arg >= 12) {
         cf_queue_close(q); /* idempotent */
         qm.closed = true;
+      } else if (arg < 3) {
+        q_append(q, &qm, arg, &next, true); /* a failed growth */
       }
       break;
     case 7:
@@ -448,7 +471,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       break;
     case 8: /* bursts: offer / put(NULL) alternating, to wrap quickly */
       for (int k = 0; k <= arg; k++)
-        q_append(q, &qm, (k & 1) ? 2 : 0, &next);
+        q_append(q, &qm, (k & 1) ? 2 : 0, &next, false);
       break;
     case 9:
       for (int k = 0; k <= arg; k++)

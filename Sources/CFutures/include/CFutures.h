@@ -217,8 +217,10 @@ typedef struct cf_item {
 } cf_item;
 
 /* A bounded FIFO ring buffer with one mutex and two condition variables
- * (not_empty, not_full) on CLOCK_MONOTONIC.  Any thread may call any
- * function except destroy. */
+ * (not_empty, not_full) on CLOCK_MONOTONIC.  The capacity is a bound, not
+ * a reservation: the ring starts small and doubles, up to the capacity,
+ * as items arrive (its memory follows the most items ever queued at once).
+ * Any thread may call any function except destroy. */
 typedef struct cf_queue cf_queue;
 
 /* Returns 0, EINVAL (capacity 0 or out NULL) or ENOMEM. */
@@ -229,12 +231,14 @@ int cf_queue_create(size_t capacity, cf_queue **out);
 void cf_queue_destroy(cf_queue *queue);
 
 /* Appends, blocking while full until the deadline.
- * Returns 0, ETIMEDOUT, ESHUTDOWN (closed, before or while blocked) or
- * EINVAL (NULL queue or item). */
+ * Returns 0, ETIMEDOUT, ESHUTDOWN (closed, before or while blocked),
+ * ENOMEM (the ring had to grow and could not) or EINVAL (NULL queue or
+ * item). */
 int cf_queue_put(cf_queue *queue, const cf_item *item,
                  const struct timespec *deadline);
 
-/* Appends without blocking.  Returns 0, EAGAIN (full), ESHUTDOWN, EINVAL. */
+/* Appends without blocking.  Returns 0, EAGAIN (full), ESHUTDOWN, ENOMEM
+ * (the ring could not grow), EINVAL. */
 int cf_queue_offer(cf_queue *queue, const cf_item *item);
 
 /* Removes the oldest item, blocking while empty until the deadline.  After
@@ -284,7 +288,9 @@ typedef void (*cf_worker_fn)(void *context);
 typedef struct cf_pool_options {
   size_t max_workers;             /* >= 1 */
   size_t queue_capacity;          /* >= 1 */
-  const char *thread_name_prefix; /* NULL: "cf-pool"; cut to fit 15 chars */
+  const char *thread_name_prefix; /* NULL: "cf-pool"; cut (at a UTF-8
+                                   * character boundary) so that with "-N"
+                                   * it fits Linux's 15 bytes */
   cf_worker_init_fn worker_init;  /* NULL: none */
   cf_worker_fn worker_fini;       /* NULL: none */
   cf_worker_fn context_release;   /* NULL: none */
@@ -294,7 +300,7 @@ typedef struct cf_pool_options {
 /* How a submit behaves when the queue is full. */
 typedef enum cf_submit_mode {
   CF_SUBMIT_BLOCK = 0, /* wait for room until the deadline (NULL: forever) */
-  CF_SUBMIT_TRY = 1    /* fail with EAGAIN at once */
+  CF_SUBMIT_TRY = 1    /* fail with ENOBUFS at once */
 } cf_submit_mode;
 
 /* Starts no thread: workers start lazily, one per submit while none is
@@ -310,10 +316,11 @@ int cf_pool_create(const cf_pool_options *options, cf_pool **out);
  * CF_SUBMIT_TRY and a NULL future this never blocks (the path for Swift
  * Concurrency jobs, which the caller runs elsewhere when it fails).  On
  * failure nothing was queued and fn is never called.
- * Returns 0, EINVAL (NULL pool or fn), ESHUTDOWN (shut down, before or
- * while blocked), ENOTRECOVERABLE (the pool is broken: a worker_init
- * failed; checked before ESHUTDOWN), ETIMEDOUT (full until the deadline), EAGAIN (full in
- * CF_SUBMIT_TRY mode, or no worker exists and none could be started),
+ * Returns 0, EINVAL (NULL pool or fn, a bad mode or deadline), ESHUTDOWN
+ * (shut down, before or while blocked), ENOTRECOVERABLE (the pool is
+ * broken: a worker_init failed; checked before ESHUTDOWN), ETIMEDOUT (full
+ * until the deadline), ENOBUFS (full, in CF_SUBMIT_TRY mode), EAGAIN (no
+ * worker exists and none could be started, as pthread_create says) or
  * ENOMEM.  Any thread, including the pool's own workers. */
 int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
                    cf_future *future, cf_submit_mode mode,
@@ -351,9 +358,11 @@ void *cf_pool_current_context(void);
 /* ------------------------------------------------- cf_test_*: test only */
 
 /* Fault injection for tests.  Not for production use; process-wide.
- * The next `count` allocations made by cf_* calls fail with ENOMEM. */
+ * The next `count` allocations made by cf_* calls fail with ENOMEM
+ * (INT_MAX: every one, until set again; 0 or less: none). */
 void cf_test_fail_allocations(int count);
-/* The next `count` worker thread starts fail (as pthread_create EAGAIN). */
+/* The next `count` worker thread starts fail (as pthread_create EAGAIN);
+ * INT_MAX: every one, until set again. */
 void cf_test_fail_thread_starts(int count);
 /* Futex wakes made on futures' state words since the process started
  * (not the queue's condition variables): a future completed while nobody

@@ -1,5 +1,10 @@
-// Shared behaviour of ThreadPoolExecutor, run against each implementation by
+// The shared behaviour suite of ThreadPoolExecutor, run against each implementation by
 // the test cases in ExecutorTests.swift.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -21,16 +26,16 @@ final class PoolHolder<P: AnyObject>: @unchecked Sendable {
   var pool: P?
 }
 
-enum ExecutorBehaviour {
-  static func submitReturnsValue<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2)
+final class ExecutorTests: XCTestCase {
+  func test_submitReturnsValue() throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let futures = try (0..<50).map { i in try pool.submitTask { i * 3 } }
     XCTAssertEqual(try futures.map { try $0.result(timeout: nil) }, (0..<50).map { $0 * 3 })
   }
 
-  static func taskErrorRethrownAsItself<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2)
+  func test_taskErrorRethrownAsItself() throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let future = try pool.submitTask { throw Boom(id: 7) }
     XCTAssertEqual(thrownError { _ = try future.result(timeout: nil) } as? Boom, Boom(id: 7))
@@ -38,14 +43,14 @@ enum ExecutorBehaviour {
     XCTAssertFalse(future.isCancelled)
   }
 
-  static func manySubmittersEachTaskRunsOnce<P: PoolUnderTest>(_: P.Type) throws {
+  func test_manySubmittersEachTaskRunsOnce() throws {
     let perThread = scaled(25_000, minimum: 100)
     let submitters = 4
     let ledger = RunLedger(perThread * submitters)
-    let pool = try P.make(maxWorkers: 4, queueCapacity: 1024)
+    let pool = try Impl.make(maxWorkers: 4, queueCapacity: 1024)
     let sums = Recorder<Int>()
     onThreads(submitters) { t in
-      var futures: [P.Fut] = []
+      var futures: [Impl.Fut] = []
       for i in 0..<perThread {
         let id = t * perThread + i
         futures.append(try! pool.submitTask { ledger.ran(id); return id })
@@ -55,14 +60,14 @@ enum ExecutorBehaviour {
     pool.shutdownPool(wait: true, cancelPending: false)
     let counts = ledger.snapshot
     XCTAssertEqual(counts.filter { $0 != 1 }.count, 0,
-                   "\(P.implementationName): tasks not run exactly once")
+                   "\(implementationName): tasks not run exactly once")
     let n = perThread * submitters
     XCTAssertEqual(sums.all.reduce(0, +), n * (n - 1) / 2)
   }
 
-  static func shutdownWaitJoinsEveryWorker<P: PoolUnderTest>(_: P.Type) throws {
+  func test_shutdownWaitJoinsEveryWorker() throws {
     let prefix = uniquePrefix()
-    let pool = try P.make(maxWorkers: 4, queueCapacity: nil, prefix: prefix)
+    let pool = try Impl.make(maxWorkers: 4, queueCapacity: nil, prefix: prefix)
     let gate = Gate()
     let started = Arrivals()
     let futures = try (0..<4).map { i in
@@ -78,24 +83,24 @@ enum ExecutorBehaviour {
     XCTAssertEqual(try futures.map { try $0.result(timeout: .zero) }, [0, 1, 2, 3])
   }
 
-  static func idleWorkerIsCountedOnce<P: PoolUnderTest>(_: P.Type) throws {
+  func test_idleWorkerIsCountedOnce() throws {
     // After an idle period, n tasks that wait for each other still get n
     // workers: an idle worker must not be counted twice.
-    let pool = try P.make(maxWorkers: 4)
+    let pool = try Impl.make(maxWorkers: 4)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     for round in 0..<scaled(20, minimum: 3) {
       XCTAssertEqual(try pool.submitTask { round }.result(timeout: nil), round)
       let tasks = try GatedTasks(pool, count: 4)
       let allStarted = tasks.started.waitFor(4)
       tasks.openAll()
-      XCTAssertTrue(allStarted, "\(P.implementationName) round \(round): 4 tasks, 4 workers, not all started")
+      XCTAssertTrue(allStarted, "\(implementationName) round \(round): 4 tasks, 4 workers, not all started")
       _ = try tasks.futures.map { try $0.result(timeout: .seconds(30)) }
       if !allStarted { break }
     }
   }
 
-  static func cancelPendingCancelsExactlyTheUnstarted<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancelPendingCancelsExactlyTheUnstarted() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
@@ -115,9 +120,9 @@ enum ExecutorBehaviour {
     }
   }
 
-  static func shutdownFromInsideTaskDoesNotDeadlock<P: PoolUnderTest>(_: P.Type) throws {
+  func test_shutdownFromInsideTaskDoesNotDeadlock() throws {
     let prefix = uniquePrefix()
-    let pool = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
+    let pool = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
     let after = Counter()
     let future = try pool.submitTask {
       pool.shutdownPool(wait: true, cancelPending: false)
@@ -127,47 +132,47 @@ enum ExecutorBehaviour {
     XCTAssertEqual(try future.result(timeout: .seconds(30)), 5)
     XCTAssertEqual(after.value, 1)
     let error = thrownError { _ = try pool.submitTask { 0 } }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "shutDown")
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "shutDown")
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(threadsRemaining(prefix: prefix), 0)
   }
 
-  static func idleWorkerIsReused<P: PoolUnderTest>(_: P.Type) throws {
+  func test_idleWorkerIsReused() throws {
     let prefix = uniquePrefix()
-    let pool = try P.make(maxWorkers: 8, queueCapacity: nil, prefix: prefix)
+    let pool = try Impl.make(maxWorkers: 8, queueCapacity: nil, prefix: prefix)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     XCTAssertEqual(pool.workerThreads, 0, "threads start lazily")
     for i in 0..<scaled(2_000, minimum: 50) {
       XCTAssertEqual(try pool.submitTask { i }.result(timeout: nil), i)
-      XCTAssertEqual(pool.workerThreads, 1, "\(P.implementationName) grew at \(i)")
+      XCTAssertEqual(pool.workerThreads, 1, "\(implementationName) grew at \(i)")
       if pool.workerThreads != 1 { break }
     }
     XCTAssertEqual(liveThreads(prefix: prefix), 1)
   }
 
-  static func badConfigurationThrows<P: PoolUnderTest>(_: P.Type) throws {
+  func test_badConfigurationThrows() throws {
     for workers in [0, -3] {
-      let error = thrownError { _ = try P.make(maxWorkers: workers) }
-      assertFuturesError(P.self, error ?? Boom(id: 0), code: "invalidArgument",
+      let error = thrownError { _ = try Impl.make(maxWorkers: workers) }
+      assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
                          messageContains: "maxWorkers must be at least 1 (got \(workers))")
     }
-    let error = thrownError { _ = try P.make(maxWorkers: 1, queueCapacity: 0) }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "invalidArgument",
+    let error = thrownError { _ = try Impl.make(maxWorkers: 1, queueCapacity: 0) }
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
                        messageContains: "queueCapacity must be at least 1 (got 0)")
-    XCTAssertEqual(P.defaultMaxWorkers, min(32, ProcessInfo.processInfo.activeProcessorCount + 4))
+    XCTAssertEqual(Impl.defaultMaxWorkers, min(32, ProcessInfo.processInfo.activeProcessorCount + 4))
   }
 
-  static func submitAfterShutdownThrows<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_submitAfterShutdownThrows() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     pool.shutdownPool(wait: true, cancelPending: false)
     pool.shutdownPool(wait: true, cancelPending: false)  // idempotent
     let error = thrownError { _ = try pool.submitTask { 1 } }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "shutDown",
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "shutDown",
                        messageContains: "the executor has been shut down")
   }
 
-  static func threadsAreNamedPrefixN<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: "db-fanout")
+  func test_threadsAreNamedPrefixN() throws {
+    let pool = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: "db-fanout")
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let names = Recorder<String>()
     let gate = Gate()
@@ -182,7 +187,7 @@ enum ExecutorBehaviour {
     _ = try futures.map { try $0.result(timeout: nil) }
     XCTAssertEqual(Set(names.all), ["db-fanout-1", "db-fanout-2"])
 
-    let long = try P.make(maxWorkers: 1, queueCapacity: nil,
+    let long = try Impl.make(maxWorkers: 1, queueCapacity: nil,
                           prefix: "a-very-long-thread-prefix")
     defer { long.shutdownPool(wait: true, cancelPending: false) }
     let name = try long.submitTask { currentThreadName().count }.result(timeout: nil)
@@ -192,9 +197,9 @@ enum ExecutorBehaviour {
     XCTAssertEqual(longName.all, ["a-very-long-t-1"])
   }
 
-  static func blockedSubmitIsWokenByShutdown<P: PoolUnderTest>(_: P.Type) throws {
+  func test_blockedSubmitIsWokenByShutdown() throws {
     for _ in 0..<scaled(20, minimum: 3) {
-      let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+      let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
       let gate = Gate()
       let started = Arrivals()
       let ranThird = Counter()
@@ -206,7 +211,7 @@ enum ExecutorBehaviour {
       Thread.detachNewThread {
         submitting.arrive()
         let error = thrownError { _ = try pool.submitTask { ranThird.increment(); return 3 } }
-        outcome.append(error.flatMap { P.futuresError($0)?.code } ?? "accepted")
+        outcome.append(error.flatMap { Impl.futuresError($0)?.code } ?? "accepted")
         submitting.arrive()
       }
       XCTAssertTrue(submitting.waitFor(1))
@@ -220,8 +225,8 @@ enum ExecutorBehaviour {
     }
   }
 
-  static func fullQueueRejectOrTimeout<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 2)
+  func test_fullQueueRejectOrTimeout() throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 2)
     let gate = Gate()
     let started = Arrivals()
     _ = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
@@ -230,27 +235,27 @@ enum ExecutorBehaviour {
     _ = try pool.trySubmitTask { 2 }
     XCTAssertEqual(pool.queuedTasks, 2)
     let rejected = thrownError { _ = try pool.trySubmitTask { 3 } }
-    assertFuturesError(P.self, rejected ?? Boom(id: 0), code: "queueFull",
+    assertFuturesError(Impl.self, rejected ?? Boom(id: 0), code: "queueFull",
                        messageContains: "the queue is full")
     let begin = ContinuousClock.now
     let timedOut = thrownError { _ = try pool.submitTask(timeout: .milliseconds(100)) { 4 } }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
-    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut",
+    assertFuturesError(Impl.self, timedOut ?? Boom(id: 0), code: "timedOut",
                        messageContains: "the queue stayed full")
     let negative = thrownError { _ = try pool.submitTask(timeout: .milliseconds(-1)) { 5 } }
-    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+    assertFuturesError(Impl.self, negative ?? Boom(id: 0), code: "invalidArgument")
     gate.open()
     pool.shutdownPool(wait: true, cancelPending: false)
   }
 
-  static func droppedPoolStillRunsQueuedWork<P: PoolUnderTest>(_: P.Type) throws {
+  func test_droppedPoolStillRunsQueuedWork() throws {
     let prefix = uniquePrefix()
     let gate = Gate()
     let started = Arrivals()
-    weak var weakPool: P?
-    var futures: [P.Fut] = []
+    weak var weakPool: Impl?
+    var futures: [Impl.Fut] = []
     do {
-      let pool = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
+      let pool = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
       weakPool = pool
       futures.append(try pool.submitTask { started.arrive(); gate.pass(); return 0 })
       for i in 1...20 { futures.append(try pool.submitTask { i }) }
@@ -262,10 +267,10 @@ enum ExecutorBehaviour {
     XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "workers of a dropped pool exit")
   }
 
-  static func poolDroppedInsideItsOwnTask<P: PoolUnderTest>(_: P.Type) throws {
+  func test_poolDroppedInsideItsOwnTask() throws {
     let prefix = uniquePrefix()
-    let holder = PoolHolder<P>()
-    holder.pool = try P.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
+    let holder = PoolHolder<Impl>()
+    holder.pool = try Impl.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
     let gate = Gate()
     let dropper = try holder.pool!.submitTask {
       gate.pass()

@@ -1,5 +1,10 @@
 // Gates, counters and thread facts for the behaviour suite.  Threads are
 // ordered with semaphores, never with sleeps.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import Synchronization
 import XCTest
@@ -146,21 +151,21 @@ func onThreads(_ n: Int, _ body: @escaping @Sendable (Int) -> Void) {
 }
 
 /// Asserts `error` is the implementation's FuturesError with `code`.
-func assertFuturesError<P: PoolUnderTest>(
-  _ impl: P.Type, _ error: any Error, code: String,
+func assertFuturesError(
+  _ impl: Impl.Type, _ error: any Error, code: String,
   messageContains: String? = nil,
   file: StaticString = #filePath, line: UInt = #line
 ) {
-  guard let (actual, message) = P.futuresError(error) else {
-    XCTFail("\(P.implementationName): expected FuturesError.\(code), got \(error)",
+  guard let (actual, message) = Impl.futuresError(error) else {
+    XCTFail("\(implementationName): expected FuturesError.\(code), got \(error)",
             file: file, line: line)
     return
   }
-  XCTAssertEqual(actual, code, "\(P.implementationName): \(message)",
+  XCTAssertEqual(actual, code, "\(implementationName): \(message)",
                  file: file, line: line)
   if let messageContains {
     XCTAssertTrue(message.contains(messageContains),
-                  "\(P.implementationName): message \"\(message)\" lacks \"\(messageContains)\"",
+                  "\(implementationName): message \"\(message)\" lacks \"\(messageContains)\"",
                   file: file, line: line)
   }
 }

@@ -1,6 +1,11 @@
-// Shared behaviour of the per-worker initializer and finalizer (CPython's
+// The shared behaviour suite of the per-worker initializer and finalizer (CPython's
 // `initializer`, and its BrokenThreadPool), run against each implementation
 // by WorkerHooksTests.swift.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -34,19 +39,17 @@ final class HookLedger: @unchecked Sendable {
   var finalizedByThread: [String: Int] { lock.withLock { finalized } }
 }
 
-enum WorkerHooksBehaviour {
+final class WorkerHooksTests: XCTestCase {
   /// The finalizer runs exactly for the workers whose initializer
   /// succeeded: not for the one whose initializer threw, nor for a worker
   /// started after the pool broke (it skips its initializer).  Four
   /// threads submit at once and the second initializer call throws.
-  static func finalizerRunsOnlyWhereTheInitializerSucceeded<P: WorkerHooksUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_finalizerRunsOnlyWhereTheInitializerSucceeded() throws {
     for round in 0..<scaled(40, minimum: 10) {
       let calls = Counter()
       let succeeded = Counter()
       let finalized = Counter()
-      let pool = try P.make(
+      let pool = try Impl.make(
         maxWorkers: 4, prefix: uniquePrefix(),
         initializer: {
           if calls.increment() == 2 { throw InitFailure(detail: "the second") }
@@ -57,7 +60,7 @@ enum WorkerHooksBehaviour {
       pool.shutdownPool(wait: true, cancelPending: false)
       XCTAssertEqual(
         finalized.value, succeeded.value,
-        "\(P.implementationName) round \(round): the finalizer ran \(finalized.value) times, "
+        "\(implementationName) round \(round): the finalizer ran \(finalized.value) times, "
           + "but \(succeeded.value) initializers succeeded")
     }
   }
@@ -65,13 +68,11 @@ enum WorkerHooksBehaviour {
   /// Each worker runs the initializer once, on itself, before its first
   /// task; each task reads the value its own worker built; each worker
   /// runs the finalizer once, with that value, as it exits.
-  static func initializerOncePerWorkerBeforeItsFirstTask<P: WorkerHooksUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_initializerOncePerWorkerBeforeItsFirstTask() throws {
     for _ in 0..<scaled(20, minimum: 3) {
       let ledger = HookLedger()
       let prefix = uniquePrefix()
-      let (pool, get, _) = try P.make(
+      let (pool, get, _) = try Impl.make(
         maxWorkers: 3, prefix: prefix,
         stateInitializer: { ledger.initialized() },
         stateFinalizer: { ledger.finalized($0) })
@@ -99,47 +100,45 @@ enum WorkerHooksBehaviour {
       pool.shutdownPool(wait: true, cancelPending: false)
 
       let built = ledger.builtByThread
-      XCTAssertEqual(ledger.initCount, 3, "\(P.implementationName): one init per worker")
-      XCTAssertEqual(built.count, 3, "\(P.implementationName): inits on distinct threads")
+      XCTAssertEqual(ledger.initCount, 3, "\(implementationName): one init per worker")
+      XCTAssertEqual(built.count, 3, "\(implementationName): inits on distinct threads")
       XCTAssertTrue(built.keys.allSatisfy { $0.hasPrefix(prefix) },
-                    "\(P.implementationName): init ran off the pool: \(built.keys)")
+                    "\(implementationName): init ran off the pool: \(built.keys)")
       XCTAssertEqual(Set(built.values), [1, 2, 3])
       for (thread, value) in seen.all {
         XCTAssertEqual(built[thread], value,
-                       "\(P.implementationName): a task on \(thread) saw another worker's value")
+                       "\(implementationName): a task on \(thread) saw another worker's value")
       }
       XCTAssertEqual(ledger.finalizedByThread, built,
-                     "\(P.implementationName): finalizer not once per worker with its own value")
+                     "\(implementationName): finalizer not once per worker with its own value")
       XCTAssertEqual(pool.workerThreads, 0)
     }
   }
 
   /// `WorkerLocal` off the pool: no value, and `get()` says why.
-  static func workerLocalOffThePoolThrows<P: WorkerHooksUnderTest>(_: P.Type) throws {
-    let (pool, get, value) = try P.make(
+  func test_workerLocalOffThePoolThrows() throws {
+    let (pool, get, value) = try Impl.make(
       maxWorkers: 1, prefix: uniquePrefix(),
       stateInitializer: { 5 }, stateFinalizer: nil)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     XCTAssertEqual(try pool.submitTask { try get() }.result(timeout: .seconds(30)), 5)
     XCTAssertNil(value(), "the test thread never ran the initializer")
     guard let error = thrownError({ _ = try get() }) else {
-      return XCTFail("\(P.implementationName): get() off the pool returned a value")
+      return XCTFail("\(implementationName): get() off the pool returned a value")
     }
-    assertFuturesError(P.self, error, code: "invalidArgument", messageContains: "Int")
+    assertFuturesError(Impl.self, error, code: "invalidArgument", messageContains: "Int")
   }
 
   /// An initializer that throws breaks the pool: the tasks queued behind
   /// it fail with `.brokenPool` naming the cause (none runs, none hangs),
   /// later submits throw it, no finalizer runs for that worker, and the
   /// pool still shuts down.
-  static func throwingInitializerBreaksThePool<P: WorkerHooksUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_throwingInitializerBreaksThePool() throws {
     let hold = Gate()
     let finalized = Counter()
     let ran = Counter()
     let prefix = uniquePrefix()
-    let pool = try P.make(
+    let pool = try Impl.make(
       maxWorkers: 1, prefix: prefix,
       initializer: {
         hold.pass()
@@ -153,20 +152,20 @@ enum WorkerHooksBehaviour {
     hold.open()
     for future in futures {
       guard let error = thrownError({ _ = try future.result(timeout: .seconds(30)) }) else {
-        return XCTFail("\(P.implementationName): a task of a broken pool ran")
+        return XCTFail("\(implementationName): a task of a broken pool ran")
       }
-      assertFuturesError(P.self, error, code: "brokenPool",
+      assertFuturesError(Impl.self, error, code: "brokenPool",
                          messageContains: "initializer threw: InitFailure(connection refused on port 1)")
-      XCTAssertTrue(P.underlyingError(error) is InitFailure,
-                    "\(P.implementationName): underlyingError is not the initializer's")
+      XCTAssertTrue(Impl.underlyingError(error) is InitFailure,
+                    "\(implementationName): underlyingError is not the initializer's")
       XCTAssertFalse(future.isCancelled)
     }
     XCTAssertTrue(pool.broken)
     XCTAssertEqual(ran.value, 0)
     guard let submitError = thrownError({ _ = try pool.submitTask { 1 } }) else {
-      return XCTFail("\(P.implementationName): a broken pool accepted a submit")
+      return XCTFail("\(implementationName): a broken pool accepted a submit")
     }
-    assertFuturesError(P.self, submitError, code: "brokenPool",
+    assertFuturesError(Impl.self, submitError, code: "brokenPool",
                        messageContains: "the thread pool is broken")
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(finalized.value, 0, "finalizer ran for a worker whose initializer threw")
@@ -177,12 +176,10 @@ enum WorkerHooksBehaviour {
   /// The second worker's initializer throws while the first runs a task:
   /// that task finishes with its own value, the one queued fails, and only
   /// the initialised worker is finalised.
-  static func runningTaskFinishesWhenAnotherWorkerBreaks<P: WorkerHooksUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_runningTaskFinishesWhenAnotherWorkerBreaks() throws {
     let initCalls = Counter()
     let finalized = Counter()
-    let pool = try P.make(
+    let pool = try Impl.make(
       maxWorkers: 2, prefix: uniquePrefix(),
       initializer: {
         if initCalls.increment() == 2 { throw InitFailure(detail: "second") }
@@ -200,7 +197,7 @@ enum WorkerHooksBehaviour {
     // second, whose initializer throws.
     let queued = try pool.submitTask { 7 }
     let error = thrownError { _ = try queued.result(timeout: .seconds(30)) }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "brokenPool",
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "brokenPool",
                        messageContains: "InitFailure(second)")
     gate.open()
     XCTAssertEqual(try running.result(timeout: .seconds(30)), 42)
@@ -211,30 +208,28 @@ enum WorkerHooksBehaviour {
 
   /// Submitters racing the break: every submit either throws `.brokenPool`
   /// or hands out a future that fails with it; no task runs, nothing hangs.
-  static func submittersRacingTheBreakLoseNothing<P: WorkerHooksUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_submittersRacingTheBreakLoseNothing() throws {
     for round in 0..<scaled(30, minimum: 3) {
       let ran = Counter()
-      let pool = try P.make(
+      let pool = try Impl.make(
         maxWorkers: 2, prefix: uniquePrefix(),
         initializer: { throw InitFailure(detail: "round \(round)") },
         finalizer: nil)
-      let accepted = Recorder<P.Fut>()
+      let accepted = Recorder<Impl.Fut>()
       let refused = Counter()
       onThreads(3) { _ in
         for _ in 0..<100 {
           do {
             accepted.append(try pool.submitTask { ran.increment(); return 0 })
           } catch {
-            assertFuturesError(P.self, error, code: "brokenPool")
+            assertFuturesError(Impl.self, error, code: "brokenPool")
             refused.increment()
           }
         }
       }
       for future in accepted.all {
         let error = thrownError { _ = try future.result(timeout: .seconds(30)) }
-        assertFuturesError(P.self, error ?? Boom(id: 0), code: "brokenPool",
+        assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "brokenPool",
                            messageContains: "round \(round)")
       }
       XCTAssertEqual(accepted.all.count + refused.value, 300)
@@ -247,23 +242,23 @@ enum WorkerHooksBehaviour {
 
   /// The scoped pool, blocking and async, passes the hooks on: its workers
   /// are initialised, and finalised by the time it returns.
-  static func scopedPoolRunsTheHooks<P: WorkerHooksUnderTest>(_: P.Type) async throws {
+  func test_scopedPoolRunsTheHooks() async throws {
     for useAsync in [false, true] {
       let inits = Counter()
       let finis = Counter()
-      let body: @Sendable (P) throws -> Int = { pool in
+      let body: @Sendable (Impl) throws -> Int = { pool in
         try pool.submitTask { inits.value }.result(timeout: .seconds(30))
       }
       let seen =
         useAsync
-        ? try await P.scopedAsync(
+        ? try await Impl.scopedAsync(
           maxWorkers: 1, initializer: { inits.increment() },
           finalizer: { finis.increment() }, body)
-        : try P.scoped(
+        : try Impl.scoped(
           maxWorkers: 1, initializer: { inits.increment() },
           finalizer: { finis.increment() }, body)
-      XCTAssertEqual(seen, 1, "\(P.implementationName) async=\(useAsync): task ran before init")
-      XCTAssertEqual(finis.value, 1, "\(P.implementationName) async=\(useAsync): not finalised")
+      XCTAssertEqual(seen, 1, "\(implementationName) async=\(useAsync): task ran before init")
+      XCTAssertEqual(finis.value, 1, "\(implementationName) async=\(useAsync): not finalised")
     }
   }
 }

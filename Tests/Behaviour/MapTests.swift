@@ -1,10 +1,15 @@
-// Shared behaviour of the eager and lazy map.
+// The shared behaviour suite of the eager and lazy map.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
-enum MapBehaviour {
-  static func eagerMapKeepsInputOrder<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 4)
+final class MapTests: XCTestCase {
+  func test_eagerMapKeepsInputOrder() throws {
+    let pool = try Impl.make(maxWorkers: 4)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let n = scaled(20_000, minimum: 500)
     let inputs = Array(0..<n)
@@ -13,8 +18,8 @@ enum MapBehaviour {
     XCTAssertEqual(try pool.mapAll([], timeout: nil, lookAhead: nil) { $0 }, [])
   }
 
-  static func eagerMapThrowsFirstErrorAndCancelsRest<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_eagerMapThrowsFirstErrorAndCancelsRest() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let ran = Counter()
     let error = thrownError {
@@ -29,8 +34,8 @@ enum MapBehaviour {
     XCTAssertLessThan(ran.value, 1000, "the rest should have been cancelled")
   }
 
-  static func lazyMapYieldsErrorAtItsPositionAndGoesOn<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2)
+  func test_lazyMapYieldsErrorAtItsPositionAndGoesOn() throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let results = try pool.mapLazily(0..<10, timeout: nil, lookAhead: 3) { x in
       if x == 3 { throw Boom(id: 3) }
@@ -46,8 +51,8 @@ enum MapBehaviour {
     XCTAssertEqual(seen, ["0", "10", "20", "error 3", "40", "50", "60", "70", "80", "90"])
   }
 
-  static func lazyMapNeverExceedsLookAhead<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 4)
+  func test_lazyMapNeverExceedsLookAhead() throws {
+    let pool = try Impl.make(maxWorkers: 4)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let lookAhead = 3
     let started = Counter()
@@ -66,8 +71,8 @@ enum MapBehaviour {
     XCTAssertLessThanOrEqual(worst, lookAhead, "tasks started beyond the look-ahead")
   }
 
-  static func lazyMapDroppedEarlyCancelsTheRest<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_lazyMapDroppedEarlyCancelsTheRest() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
@@ -87,8 +92,8 @@ enum MapBehaviour {
     XCTAssertEqual(ran.value, 2, "only the task consumed and the one running may run")
   }
 
-  static func lazyMapTimeoutEndsWithTimeoutError<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_lazyMapTimeoutEndsWithTimeoutError() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let ran = Counter()
     let results = try pool.mapLazily(0..<50, timeout: .milliseconds(150), lookAhead: 4) { x in
@@ -101,7 +106,7 @@ enum MapBehaviour {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements[0].get(), 0)
     if case .failure(let error) = elements[1] {
-      assertFuturesError(P.self, error, code: "timedOut",
+      assertFuturesError(Impl.self, error, code: "timedOut",
                          messageContains: "with 4 tasks unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
@@ -111,16 +116,16 @@ enum MapBehaviour {
     XCTAssertEqual(ran.value, 2, "queued tasks are cancelled by the map's timeout")
   }
 
-  static func mapBadInputThrows<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_mapBadInputThrows() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     for call in [
       { _ = try pool.mapAll([1], timeout: nil, lookAhead: 0) { $0 } },
       { _ = try pool.mapAll([1], timeout: .seconds(-1), lookAhead: nil) { $0 } },
     ] {
-      assertFuturesError(P.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
+      assertFuturesError(Impl.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
     }
     pool.shutdownPool(wait: true, cancelPending: false)
     let error = thrownError { _ = try pool.mapAll([1, 2], timeout: nil, lookAhead: nil) { $0 } }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "shutDown")
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "shutDown")
   }
 }

@@ -1,12 +1,17 @@
-// The soak test: many tasks through each implementation, with random
+// The soak test: many tasks through the implementation under test, with random
 // cancels, zero-timeout polls, callbacks, asCompleted and wait batches, and
 // a shutdown racing the submitters at the end of every pool's life.
 // Counts prove that nothing is lost or doubled, that every accepted future
 // ends terminal and that every worker thread is gone; RSS is sampled after
 // each pool and must stay flat.
 //
-// Size: CF_SOAK_TASKS tasks per implementation (default 100,000 — the
+// Size: CF_SOAK_TASKS tasks (per implementation: each test target runs it) (default 100,000 — the
 // 1/100 run of `make test`; `make soak` runs 10,000,000 in release).
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -38,7 +43,7 @@ func memoryKiB() -> (rss: Int, peak: Int) {
 enum SoakScript {
   struct Totals { var accepted = 0, ran = 0, cancelled = 0, refused = 0, callbacks = 0 }
 
-  static func run<P: PoolUnderTest>(_: P.Type, tasks: Int, seed: UInt64) throws -> Totals {
+  static func run(tasks: Int, seed: UInt64) throws -> Totals {
     var rng = SeededRandom(seed: seed)
     var totals = Totals()
     let batch = 1_000
@@ -48,7 +53,7 @@ enum SoakScript {
     var poolIndex = 0
     while done < tasks {
       let prefix = "s\(poolIndex % 1000)x\(Int.random(in: 0..<100, using: &rng))"
-      let pool = try P.make(maxWorkers: Int.random(in: 1...6, using: &rng),
+      let pool = try Impl.make(maxWorkers: Int.random(in: 1...6, using: &rng),
                             queueCapacity: 512, prefix: prefix)
       for b in 0..<batchesPerPool where done < tasks {
         let n = min(batch, tasks - done)
@@ -63,17 +68,17 @@ enum SoakScript {
       if poolIndex == 1 { rssAfterFirstPool = memoryKiB().rss }
     }
     let (rss, peak) = memoryKiB()
-    print("soak \(P.implementationName): \(tasks) tasks over \(poolIndex) pools; accepted \(totals.accepted), ran \(totals.ran), cancelled \(totals.cancelled), refused at shutdown \(totals.refused), callbacks \(totals.callbacks); RSS \(rssAfterFirstPool) KiB after the first pool, \(rss) KiB at the end, peak \(peak) KiB")
+    print("soak \(implementationName): \(tasks) tasks over \(poolIndex) pools; accepted \(totals.accepted), ran \(totals.ran), cancelled \(totals.cancelled), refused at shutdown \(totals.refused), callbacks \(totals.callbacks); RSS \(rssAfterFirstPool) KiB after the first pool, \(rss) KiB at the end, peak \(peak) KiB")
     XCTAssertLessThan(rss, rssAfterFirstPool + 64 * 1024, "seed \(seed): RSS grew by more than 64 MiB")
     return totals
   }
 
-  private static func soakBatch<P: PoolUnderTest>(
-    _ pool: P, n: Int, shutdownRace: Bool, rng: inout SeededRandom,
+  private static func soakBatch(
+    _ pool: Impl, n: Int, shutdownRace: Bool, rng: inout SeededRandom,
     totals: inout Totals, seed: UInt64
   ) throws {
     let ledger = BatchLedger(n)
-    var futures: [(index: Int, future: P.Fut)] = []
+    var futures: [(index: Int, future: Impl.Fut)] = []
     var callbacksAdded = [Int](repeating: 0, count: n)
     let shutdownAt = shutdownRace ? Int.random(in: 0..<n, using: &rng) : -1
     let shutdownDone = Arrivals()
@@ -86,7 +91,7 @@ enum SoakScript {
         }
       }
       let fails = i % 13 == 0
-      let future: P.Fut
+      let future: Impl.Fut
       do {
         future = try pool.submitTask {
           ledger.ran(i)
@@ -94,7 +99,7 @@ enum SoakScript {
           return i
         }
       } catch {
-        XCTAssertEqual(P.futuresError(error)?.code, "shutDown", "seed \(seed): \(error)")
+        XCTAssertEqual(Impl.futuresError(error)?.code, "shutDown", "seed \(seed): \(error)")
         totals.refused += n - i
         break
       }
@@ -111,12 +116,12 @@ enum SoakScript {
     // Gather: asCompleted or wait, chosen at random, with a generous bound.
     let all = futures.map(\.future)
     if Bool.random(using: &rng) {
-      let next = try P.completions(all, timeout: .seconds(120))
+      let next = try Impl.completions(all, timeout: .seconds(120))
       var seen = 0
       while try next() != nil { seen += 1 }
       XCTAssertEqual(seen, all.count, "seed \(seed): asCompleted lost futures")
     } else {
-      let (_, notDone) = try P.waitFor(all, timeout: .seconds(120), returnWhen: .allCompleted)
+      let (_, notDone) = try Impl.waitFor(all, timeout: .seconds(120), returnWhen: .allCompleted)
       XCTAssertEqual(notDone.count, 0, "seed \(seed): wait left futures unfinished")
     }
     if shutdownRace { XCTAssertTrue(shutdownDone.waitFor(1), "seed \(seed): shutdown hung") }
@@ -157,13 +162,8 @@ final class SoakTests: XCTestCase {
       ?? UInt64.random(in: 0..<UInt64.max)
   }
 
-  func test_soak_ConcurrentFutures() throws {
-    let totals = try SoakScript.run(CBacked.self, tasks: tasks, seed: seed)
-    XCTAssertEqual(totals.ran + totals.cancelled, totals.accepted)
-  }
-
-  func test_soak_PureSwiftFutures() throws {
-    let totals = try SoakScript.run(PureSwift.self, tasks: tasks, seed: seed)
+  func test_soak() throws {
+    let totals = try SoakScript.run(tasks: tasks, seed: seed)
     XCTAssertEqual(totals.ran + totals.cancelled, totals.accepted)
   }
 }

@@ -1,4 +1,9 @@
-// Shared behaviour of Future: cancellation, results, timeouts, callbacks.
+// The shared behaviour suite of Future: cancellation, results, timeouts, callbacks.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -7,9 +12,9 @@ final class FutureBox<F: AnyObject>: @unchecked Sendable {
   var future: F?
 }
 
-enum FutureBehaviour {
-  static func cancelPendingRunsCallbacksFirst<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+final class FutureTests: XCTestCase {
+  func test_cancelPendingRunsCallbacksFirst() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -35,8 +40,8 @@ enum FutureBehaviour {
     XCTAssertEqual(calls.all.count, 1, "callbacks run once")
   }
 
-  static func cancelRunningOrFinishedChangesNothing<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancelRunningOrFinishedChangesNothing() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -54,8 +59,8 @@ enum FutureBehaviour {
     XCTAssertEqual(try running.result(timeout: .zero), 9)
   }
 
-  static func cancelRacesStartExactlyOneWins<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancelRacesStartExactlyOneWins() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let rounds = scaled(10_000, minimum: 200)
     var cancelledCount = 0
@@ -72,57 +77,57 @@ enum FutureBehaviour {
       // One worker, FIFO: once this returns, it has run or skipped the item.
       _ = try pool.submitTask { 0 }.result(timeout: .seconds(30))
       if ran.value != (cancelled ? 0 : 1) {
-        XCTFail("\(P.implementationName) round \(i): cancelled=\(cancelled) ran=\(ran.value)")
+        XCTFail("\(implementationName) round \(i): cancelled=\(cancelled) ran=\(ran.value)")
         break
       }
     }
     // Both outcomes should occur at least sometimes; print, do not assert.
-    print("\(P.implementationName): cancel won \(cancelledCount) of \(rounds) races")
+    print("\(implementationName): cancel won \(cancelledCount) of \(rounds) races")
   }
 
-  static func resultTimeoutBoundsOnlyTheWait<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_resultTimeoutBoundsOnlyTheWait() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 4 }
     let begin = ContinuousClock.now
     let error = thrownError { _ = try future.result(timeout: .milliseconds(150)) }
     let waited = ContinuousClock.now - begin
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "timedOut")
     XCTAssertGreaterThanOrEqual(waited, .milliseconds(150))
     XCTAssertLessThan(waited, .seconds(20))
     let poll = thrownError { _ = try future.result(timeout: .zero) }
-    assertFuturesError(P.self, poll ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, poll ?? Boom(id: 0), code: "timedOut")
     XCTAssertFalse(future.isCancelled, "a timeout cancels nothing")
     gate.open()
     XCTAssertEqual(try future.result(timeout: .seconds(30)), 4)
     XCTAssertNil(try future.error(timeout: .zero))
   }
 
-  static func negativeTimeoutThrows<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_negativeTimeoutThrows() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let future = try pool.submitTask { 1 }
     for call in [
       { _ = try future.result(timeout: .seconds(-1)) },
       { _ = try future.error(timeout: .nanoseconds(-1)) },
     ] {
-      assertFuturesError(P.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument",
+      assertFuturesError(Impl.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument",
                          messageContains: "must not be negative")
     }
     XCTAssertEqual(try future.result(timeout: nil), 1)
   }
 
-  static func waitingOnOwnFutureThrowsDeadlock<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_waitingOnOwnFutureThrowsDeadlock() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
-    let box = FutureBox<P.Fut>()
+    let box = FutureBox<Impl.Fut>()
     let gate = Gate()
     let observed = Recorder<String>()
     let future = try pool.submitTask {
       gate.pass()
       let error = thrownError { _ = try box.future!.result(timeout: nil) }
-      observed.append(error.flatMap { P.futuresError($0)?.code } ?? "none")
+      observed.append(error.flatMap { Impl.futuresError($0)?.code } ?? "none")
       return 1
     }
     box.future = future
@@ -131,8 +136,8 @@ enum FutureBehaviour {
     XCTAssertEqual(observed.all, ["deadlock"])
   }
 
-  static func callbacksRunOnceInOrder<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_callbacksRunOnceInOrder() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 3 }
@@ -161,8 +166,8 @@ enum FutureBehaviour {
     XCTAssertEqual(late.all, [me])
   }
 
-  static func callbackAddedByACallbackRunsAfterTheRest<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_callbackAddedByACallbackRunsAfterTheRest() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 1 }
@@ -179,8 +184,8 @@ enum FutureBehaviour {
     XCTAssertEqual(order.all, ["first", "second", "added by first"])
   }
 
-  static func throwingCallbackStopsNothing<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_throwingCallbackStopsNothing() throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 1 }

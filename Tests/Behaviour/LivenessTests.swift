@@ -1,8 +1,13 @@
-// Shared behaviour: nothing hangs and nothing is missed when user code
+// The shared behaviour suite: nothing hangs and nothing is missed when user code
 // running on a worker (a task, a done-callback) submits to its own pool and
 // waits, shuts it down, or when a waiter meets a slow callback.  Run
 // against each implementation by LivenessTests.swift.  A hang is reported
 // as a failure: every wait here has a bound.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -10,13 +15,13 @@ import XCTest
 /// hang (generous: a loaded machine under TSan is slow, a hang is forever).
 let hangBound = Duration.seconds(10)
 
-enum LivenessBehaviour {
+final class LivenessTests: XCTestCase {
   /// A done-callback running on the worker that finished the task submits
   /// to the same pool and waits: the pool has room for a second worker,
   /// so the inner task runs (Python runs this program at once).
-  static func callbackOnWorkerSubmitsAndWaits<P: PoolUnderTest>(_: P.Type) throws {
+  func test_callbackOnWorkerSubmitsAndWaits() throws {
     for round in 0..<scaled(30, minimum: 5) {
-      let pool = try P.make(maxWorkers: 2)
+      let pool = try Impl.make(maxWorkers: 2)
       let gate = Gate()
       let outcomes = Recorder<String>()
       let called = Arrivals()
@@ -32,8 +37,8 @@ enum LivenessBehaviour {
         called.arrive()
       }
       gate.open()
-      XCTAssertTrue(called.waitFor(1), "\(P.implementationName) round \(round): the callback never returned")
-      XCTAssertEqual(outcomes.all, ["value 4"], "\(P.implementationName) round \(round)")
+      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertEqual(outcomes.all, ["value 4"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 4"] { break }  // one hang is enough
       pool.shutdownPool(wait: true, cancelPending: false)
     }
@@ -41,9 +46,9 @@ enum LivenessBehaviour {
 
   /// The same from a callback added while the completer is still running
   /// earlier callbacks (it runs after them, on the worker).
-  static func lateCallbackOnWorkerSubmitsAndWaits<P: PoolUnderTest>(_: P.Type) throws {
+  func test_lateCallbackOnWorkerSubmitsAndWaits() throws {
     for round in 0..<scaled(20, minimum: 5) {
-      let pool = try P.make(maxWorkers: 2)
+      let pool = try Impl.make(maxWorkers: 2)
       let gate = Gate()
       let inFirst = Arrivals()
       let releaseFirst = Gate()
@@ -65,8 +70,8 @@ enum LivenessBehaviour {
         called.arrive()
       }
       releaseFirst.open()
-      XCTAssertTrue(called.waitFor(1), "\(P.implementationName) round \(round): the callback never returned")
-      XCTAssertEqual(outcomes.all, ["value 5"], "\(P.implementationName) round \(round)")
+      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertEqual(outcomes.all, ["value 5"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 5"] { break }  // one hang is enough
       pool.shutdownPool(wait: true, cancelPending: false)
     }
@@ -75,8 +80,8 @@ enum LivenessBehaviour {
   /// A task that submits a subtask and waits for it, on a pool below
   /// `maxWorkers`, gets a second worker — also right after an idle spell
   /// (an idle worker's token must not be counted for a busy one).
-  static func taskSubmitsAndWaitsForASubtask<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2)
+  func test_taskSubmitsAndWaitsForASubtask() throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     for round in 0..<scaled(200, minimum: 20) {
       // Leave the pool idle (its worker's token out) between rounds.
@@ -86,17 +91,15 @@ enum LivenessBehaviour {
       }
       XCTAssertEqual(
         try outer.result(timeout: hangBound * 2), (round + 1) * 2,
-        "\(P.implementationName) round \(round)")
+        "\(implementationName) round \(round)")
     }
   }
 
   /// A callback added after completion runs on the adding thread (or, if
   /// the completer is still finishing, after it on the worker); one that
   /// submits and waits is served either way.
-  static func callbackAddedAfterCompletionSubmitsAndWaits<P: PoolUnderTest>(
-    _: P.Type
-  ) throws {
-    let pool = try P.make(maxWorkers: 2)
+  func test_callbackAddedAfterCompletionSubmitsAndWaits() throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     for round in 0..<scaled(50, minimum: 5) {
       let done = try pool.submitTask { round }
@@ -111,8 +114,8 @@ enum LivenessBehaviour {
         }
         called.arrive()
       }
-      XCTAssertTrue(called.waitFor(1), "\(P.implementationName) round \(round): the callback never returned")
-      XCTAssertEqual(outcomes.all, ["value 6"], "\(P.implementationName) round \(round)")
+      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertEqual(outcomes.all, ["value 6"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 6"] { break }  // one hang is enough
     }
   }
@@ -121,9 +124,9 @@ enum LivenessBehaviour {
   /// thread — here a task on a pool with room; a callback that submits to
   /// that pool and waits gets a second worker of it, also when the
   /// cancelling worker came back from an idle spell.
-  static func cancelCallbackSubmitsAndWaits<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 2)
-    let other = try P.make(maxWorkers: 1)
+  func test_cancelCallbackSubmitsAndWaits() throws {
+    let pool = try Impl.make(maxWorkers: 2)
+    let other = try Impl.make(maxWorkers: 1)
     defer {
       pool.shutdownPool(wait: true, cancelPending: false)
       other.shutdownPool(wait: true, cancelPending: false)
@@ -144,8 +147,8 @@ enum LivenessBehaviour {
         }
       }
       let cancelling = try pool.submitTask { queued.cancel() ? 1 : 0 }
-      XCTAssertEqual(try cancelling.result(timeout: hangBound * 2), 1, "\(P.implementationName) round \(round)")
-      XCTAssertEqual(outcomes.all, ["value 7"], "\(P.implementationName) round \(round)")
+      XCTAssertEqual(try cancelling.result(timeout: hangBound * 2), 1, "\(implementationName) round \(round)")
+      XCTAssertEqual(outcomes.all, ["value 7"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 7"] { break }  // one hang is enough
       gate.open()
       _ = try holder.result(timeout: hangBound)
@@ -155,11 +158,9 @@ enum LivenessBehaviour {
   /// `shutdown(cancelPendingFutures: true)` from a done-callback on the
   /// only worker cancels exactly the tasks not yet started: every queued
   /// one, none of which runs.
-  static func cancellingShutdownFromACallbackMissesNothing<P: PoolUnderTest>(
-    _: P.Type
-  ) throws {
+  func test_cancellingShutdownFromACallbackMissesNothing() throws {
     for round in 0..<scaled(50, minimum: 10) {
-      let pool = try P.make(maxWorkers: 1)
+      let pool = try Impl.make(maxWorkers: 1)
       let gate = Gate()
       let started = Arrivals()
       let ran = Counter()
@@ -173,20 +174,18 @@ enum LivenessBehaviour {
       let queued = try (0..<9).map { i in try pool.submitTask { ran.increment(); return i } }
       gate.open()
       pool.shutdownPool(wait: true, cancelPending: false)
-      XCTAssertEqual(pendingSeen.all, [9], "\(P.implementationName) round \(round): the callback saw every task queued")
-      XCTAssertEqual(ran.value, 0, "\(P.implementationName) round \(round): a task not started when shutdown cancelled the pending ones ran")
+      XCTAssertEqual(pendingSeen.all, [9], "\(implementationName) round \(round): the callback saw every task queued")
+      XCTAssertEqual(ran.value, 0, "\(implementationName) round \(round): a task not started when shutdown cancelled the pending ones ran")
       if ran.value != 0 { break }
-      XCTAssertTrue(queued.allSatisfy { $0.isCancelled }, "\(P.implementationName) round \(round)")
+      XCTAssertTrue(queued.allSatisfy { $0.isCancelled }, "\(implementationName) round \(round)")
     }
   }
 
   /// A future whose `isDone` is true is reported done at once by every
   /// waiter — `wait`, `asCompleted`, `asyncCompleted`, `await value` — even
   /// while a slow done-callback of it is still running on its worker.
-  static func waitersDoNotQueueBehindASlowCallback<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_waitersDoNotQueueBehindASlowCallback() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let inCallback = Arrivals()
@@ -202,27 +201,27 @@ enum LivenessBehaviour {
     let seen = Recorder<String>()
     Thread.detachNewThread {
       do {
-        let (done, notDone) = try P.waitFor([future], timeout: nil, returnWhen: .allCompleted)
+        let (done, notDone) = try Impl.waitFor([future], timeout: nil, returnWhen: .allCompleted)
         seen.append("wait \(done.count)/\(notDone.count)")
-        let next = try P.completions([future], timeout: nil)
+        let next = try Impl.completions([future], timeout: nil)
         seen.append("asCompleted \(try next() === future)")
       } catch {
         seen.append("error \(error)")
       }
       returned.arrive()
     }
-    XCTAssertTrue(returned.waitFor(1), "\(P.implementationName): a blocking wait waited for the callback")
-    XCTAssertEqual(seen.all, ["wait 1/0", "asCompleted true"], P.implementationName)
+    XCTAssertTrue(returned.waitFor(1), "\(implementationName): a blocking wait waited for the callback")
+    XCTAssertEqual(seen.all, ["wait 1/0", "asCompleted true"], implementationName)
 
     // The async ones, bounded by a deadline they must not need.
     let asyncReturned = Arrivals()
     let asyncSeen = Task {
       defer { asyncReturned.arrive() }
-      let all = try await P.allAsyncCompleted([future], timeout: nil)
+      let all = try await Impl.allAsyncCompleted([future], timeout: nil)
       return (all.count, try await future.awaitValue())
     }
     let finished = await eventually(within: hangBound) { asyncReturned.value == 1 }
-    XCTAssertTrue(finished, "\(P.implementationName): an async wait waited for the callback")
+    XCTAssertTrue(finished, "\(implementationName): an async wait waited for the callback")
     releaseCallback.open()
     let (count, value) = try await asyncSeen.value
     XCTAssertEqual(count, 1)

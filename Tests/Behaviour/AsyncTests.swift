@@ -1,7 +1,12 @@
-// Shared behaviour of the async bridges: `future.value`, asyncCompleted,
+// The shared behaviour suite of the async bridges: `future.value`, asyncCompleted,
 // the pool as a TaskExecutor, the async submit and the backpressure
 // choices.  Threads are ordered with gates; the only timing assertions
 // (the starvation test) have wide margins.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
+import PureSwiftFutures
+#endif
 import Foundation
 import XCTest
 
@@ -21,11 +26,11 @@ func thrownError(_ body: () async throws -> Void) async -> (any Error)? {
   do { try await body(); return nil } catch { return error }
 }
 
-enum AsyncBehaviour {
+final class AsyncTests: XCTestCase {
   // MARK: future.value
 
-  static func valueSuspendsUntilTheTaskFinishes<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_valueSuspendsUntilTheTaskFinishes() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 7 }
@@ -46,10 +51,8 @@ enum AsyncBehaviour {
     XCTAssertEqual(thrown as? Boom, Boom(id: 3))
   }
 
-  static func cancellingTheAwaitingTaskCancelsAPendingFuture<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancellingTheAwaitingTaskCancelsAPendingFuture() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -83,10 +86,8 @@ enum AsyncBehaviour {
     XCTAssertEqual(ran.value, 0, "a cancelled task never runs")
   }
 
-  static func cancellingTheAwaitingTaskLeavesARunningFutureAlone<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancellingTheAwaitingTaskLeavesARunningFutureAlone() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -107,10 +108,8 @@ enum AsyncBehaviour {
   /// await with CancellationError — not a timeout the time did not reach —
   /// and leaves the task running; a cancelled async `map(timeout:)` throws
   /// CancellationError too.
-  static func cancelledTimedAwaitIsACancellationNotATimeout<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_cancelledTimedAwaitIsACancellationNotATimeout() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -120,13 +119,13 @@ enum AsyncBehaviour {
       let awaiting = Task { try await running.awaitResult(timeout: .seconds(30)) }
       awaiting.cancel()
       let error = await thrownError { _ = try await awaiting.value }
-      XCTAssertTrue(error is CancellationError, "\(P.implementationName): got \(String(describing: error))")
+      XCTAssertTrue(error is CancellationError, "\(implementationName): got \(String(describing: error))")
       let mapping = Task {
         try await pool.mapAllAsync([1, 2, 3], timeout: .seconds(30), lookAhead: nil) { $0 }
       }
       mapping.cancel()
       let mapError = await thrownError { _ = try await mapping.value }
-      XCTAssertTrue(mapError is CancellationError, "\(P.implementationName): map: got \(String(describing: mapError))")
+      XCTAssertTrue(mapError is CancellationError, "\(implementationName): map: got \(String(describing: mapError))")
     }
     XCTAssertFalse(running.isDone, "the running task was not interrupted")
     gate.open()
@@ -136,17 +135,15 @@ enum AsyncBehaviour {
 
   // MARK: asyncCompleted
 
-  static func asyncCompletedYieldsDoneFirstThenInCompletionOrder<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncCompletedYieldsDoneFirstThenInCompletionOrder() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let done = try pool.submitTask { 0 }
     _ = try await done.awaitValue()
     let gate = Gate()
     let blocker = try pool.submitTask { gate.pass(); return 1 }
     let queued = try pool.submitTask { 2 }  // one worker, FIFO: after blocker
-    let next = try P.asyncCompletions(
+    let next = try Impl.asyncCompletions(
       [blocker, done, queued, blocker, done], timeout: nil)
     let first = try await next()
     XCTAssertTrue(first === done, "futures already done come first")
@@ -160,29 +157,27 @@ enum AsyncBehaviour {
     let again = try await next()
     XCTAssertNil(again)
 
-    let all = try await P.allAsyncCompleted([queued, done, blocker], timeout: .seconds(30))
+    let all = try await Impl.allAsyncCompleted([queued, done, blocker], timeout: .seconds(30))
     XCTAssertEqual(all.count, 3, "for try await over done futures")
-    let none = try await P.allAsyncCompleted([], timeout: nil)
+    let none = try await Impl.allAsyncCompleted([], timeout: nil)
     XCTAssertTrue(none.isEmpty)
   }
 
-  static func asyncCompletedTimeoutNamesTheUnfinished<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncCompletedTimeoutNamesTheUnfinished() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let done = try pool.submitTask { 0 }
     _ = try await done.awaitValue()
     let gate = Gate()
     let blocker = try pool.submitTask { gate.pass(); return 1 }
     let queued = try pool.submitTask { 2 }
-    let next = try P.asyncCompletions(
+    let next = try Impl.asyncCompletions(
       [blocker, queued, done], timeout: .milliseconds(50))
     let first = try await next()
     XCTAssertTrue(first === done)
     let error = await thrownError { _ = try await next() }
     assertFuturesError(
-      P.self, error ?? Boom(id: 0), code: "timedOut",
+      Impl.self, error ?? Boom(id: 0), code: "timedOut",
       messageContains: "2 (of 3) futures unfinished after")
     XCTAssertFalse(blocker.isCancelled, "a timeout cancels nothing")
     gate.open()
@@ -194,20 +189,18 @@ enum AsyncBehaviour {
     XCTAssertNil(end)
 
     let negative = thrownError {
-      _ = try P.asyncCompletions([done], timeout: .milliseconds(-1))
+      _ = try Impl.asyncCompletions([done], timeout: .milliseconds(-1))
     }
-    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+    assertFuturesError(Impl.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
-  static func asyncCompletedThrowsCancellationWhenItsTaskIsCancelled<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncCompletedThrowsCancellationWhenItsTaskIsCancelled() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let blocker = try pool.submitTask { gate.pass(); return 1 }
     let iterating = Task {
-      try await P.allAsyncCompleted([blocker], timeout: nil)
+      try await Impl.allAsyncCompleted([blocker], timeout: nil)
     }
     iterating.cancel()
     let error = await thrownError { _ = try await iterating.value }
@@ -218,11 +211,9 @@ enum AsyncBehaviour {
 
   // MARK: TaskExecutor
 
-  static func executorPreferenceRunsOnThePoolsThreads<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
+  func test_executorPreferenceRunsOnThePoolsThreads() async throws {
     let prefix = uniquePrefix()
-    let pool = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
+    let pool = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let name = try await pool.runWithPreference { currentThreadName() }
     XCTAssertTrue(name.hasPrefix(prefix + "-"), "ran on \(name)")
@@ -235,11 +226,9 @@ enum AsyncBehaviour {
     XCTAssertTrue(taskName.hasPrefix(prefix + "-"), "Task ran on \(taskName)")
   }
 
-  static func jobsBypassAFullQueueAndOutliveShutdown<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
+  func test_jobsBypassAFullQueueAndOutliveShutdown() async throws {
     let prefix = uniquePrefix()
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 1, prefix: prefix)
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1, prefix: prefix)
     let gate = Gate()
     let started = Arrivals()
     let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
@@ -277,10 +266,8 @@ enum AsyncBehaviour {
   /// workers) the cooperative pool stays free and a heartbeat keeps
   /// ticking; without it they occupy the cooperative threads and the
   /// heartbeat stalls.
-  static func blockingUnderPreferenceLeavesTheCooperativePoolResponsive<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 64, queueCapacity: 1024, prefix: uniquePrefix())
+  func test_blockingUnderPreferenceLeavesTheCooperativePoolResponsive() async throws {
+    let pool = try Impl.make(maxWorkers: 64, queueCapacity: 1024, prefix: uniquePrefix())
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
 
     @Sendable func blockingRound() async {
@@ -324,7 +311,7 @@ enum AsyncBehaviour {
     let poolRate = Double(onPool.ticks) / onPool.seconds
     let cooperativeRate = Double(onCooperative.ticks) / onCooperative.seconds
     print(
-      "\(P.implementationName): heartbeat \(onPool.ticks) ticks in "
+      "\(implementationName): heartbeat \(onPool.ticks) ticks in "
         + "\(onPool.seconds) s with the pool, \(onCooperative.ticks) in "
         + "\(onCooperative.seconds) s without")
     XCTAssertGreaterThanOrEqual(onPool.ticks, 3, "the heartbeat kept ticking")
@@ -334,8 +321,8 @@ enum AsyncBehaviour {
 
   // MARK: Submitting
 
-  static func asyncSubmitSuspendsWhileFull<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+  func test_asyncSubmitSuspendsWhileFull() async throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -343,7 +330,7 @@ enum AsyncBehaviour {
     XCTAssertTrue(started.waitFor(1))
     let filler = try pool.submitTask { 1 }
     let full = thrownError { _ = try pool.trySubmitTask { 0 } }
-    assertFuturesError(P.self, full ?? Boom(id: 0), code: "queueFull")
+    assertFuturesError(Impl.self, full ?? Boom(id: 0), code: "queueFull")
 
     let submitting = Task { try await pool.submitAsync { 2 } }
     let cancelled = Task { try await pool.submitAsync { 3 } }
@@ -366,17 +353,15 @@ enum AsyncBehaviour {
     let refused = Task { try await pool.submitAsync { 4 } }
     pool.shutdownPool(wait: false, cancelPending: false)
     let shutError = await thrownError { _ = try await refused.value }
-    assertFuturesError(P.self, shutError ?? Boom(id: 0), code: "shutDown")
+    assertFuturesError(Impl.self, shutError ?? Boom(id: 0), code: "shutDown")
     gate2.open()
     _ = try await blocker2.awaitValue()
   }
 
   /// Many async submitters on a tiny queue: every submit gets in (a lost
   /// wake-up would leave one suspended: the 60 s watchdog fails the test).
-  static func asyncSubmitsOnATinyQueueAllGetIn<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 2, queueCapacity: 2)
+  func test_asyncSubmitsOnATinyQueueAllGetIn() async throws {
+    let pool = try Impl.make(maxWorkers: 2, queueCapacity: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let perSubmitter = scaled(2_000, minimum: 100)
     let ran = Counter()
@@ -411,10 +396,8 @@ enum AsyncBehaviour {
   /// (one worker, held on a gate) enter it in the order they suspended:
   /// the single worker then runs them in that order.  Each submit is
   /// started only once the one before it is in line.
-  static func asyncSubmitsGetInFirstComeFirstServed<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+  func test_asyncSubmitsGetInFirstComeFirstServed() async throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let submitters = 6
     for round in 0..<scaled(100, minimum: 10) {
@@ -424,7 +407,7 @@ enum AsyncBehaviour {
       XCTAssertTrue(started.waitFor(1))
       let filler = try pool.submitTask { -2 }
       let order = Recorder<Int>()
-      var submits: [Task<P.Fut, any Error>] = []
+      var submits: [Task<Impl.Fut, any Error>] = []
       for i in 0..<submitters {
         submits.append(Task { try await pool.submitAsync { order.append(i); return i } })
         let inLine = await eventually { pool.suspendedSubmits == i + 1 }
@@ -441,8 +424,8 @@ enum AsyncBehaviour {
     }
   }
 
-  static func backpressureChoicesOnAFullQueue<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+  func test_backpressureChoicesOnAFullQueue() throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -451,11 +434,11 @@ enum AsyncBehaviour {
     let filler = try pool.submitTask(whenFull: .block) { 1 }
 
     let rejected = thrownError { _ = try pool.submitTask(whenFull: .reject) { 0 } }
-    assertFuturesError(P.self, rejected ?? Boom(id: 0), code: "queueFull")
+    assertFuturesError(Impl.self, rejected ?? Boom(id: 0), code: "queueFull")
     let timedOut = thrownError {
       _ = try pool.submitTask(whenFull: .blockWithTimeout(.milliseconds(20))) { 0 }
     }
-    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, timedOut ?? Boom(id: 0), code: "timedOut")
 
     let me = currentThreadName()
     let ranOn = Recorder<String>()
@@ -474,15 +457,13 @@ enum AsyncBehaviour {
     XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
     pool.shutdownPool(wait: true, cancelPending: false)
     let shut = thrownError { _ = try pool.submitTask(whenFull: .runOnCaller) { 0 } }
-    assertFuturesError(P.self, shut ?? Boom(id: 0), code: "shutDown")
+    assertFuturesError(Impl.self, shut ?? Boom(id: 0), code: "shutDown")
   }
 
   // MARK: Deadlines
 
-  static func startDeadlinePassedInTheQueueNeverRuns<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_startDeadlinePassedInTheQueueNeverRuns() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -504,19 +485,19 @@ enum AsyncBehaviour {
     let expected = "the task's start deadline passed before a worker took it"
     let viaAwait = await thrownError { _ = try await late.awaitValue() }
     assertFuturesError(
-      P.self, viaAwait ?? Boom(id: 0), code: "deadlineExpired",
+      Impl.self, viaAwait ?? Boom(id: 0), code: "deadlineExpired",
       messageContains: expected)
     let viaError = thrownError { _ = try late.error(timeout: .zero) }
-    assertFuturesError(P.self, viaError ?? Boom(id: 0), code: "deadlineExpired")
+    assertFuturesError(Impl.self, viaError ?? Boom(id: 0), code: "deadlineExpired")
     XCTAssertTrue(late.cancel(), "cancel() on it still says cancelled")
     _ = try await blocker.awaitValue()
 
     let negative = thrownError { _ = try pool.submitTask(startBy: .seconds(-1)) { 0 } }
-    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+    assertFuturesError(Impl.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
-  static func startDeadlineBoundsABlockedSubmit<P: PoolUnderTest>(_: P.Type) throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 1)
+  func test_startDeadlineBoundsABlockedSubmit() throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -524,7 +505,7 @@ enum AsyncBehaviour {
     XCTAssertTrue(started.waitFor(1))
     _ = try pool.submitTask { 1 }
     let full = thrownError { _ = try pool.submitTask(startBy: .milliseconds(20)) { 2 } }
-    assertFuturesError(P.self, full ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, full ?? Boom(id: 0), code: "timedOut")
     gate.open()
     XCTAssertEqual(try blocker.result(timeout: .seconds(30)), 0)
   }
@@ -534,10 +515,8 @@ enum AsyncBehaviour {
   /// submit waits for room throws `.timedOut` and queues nothing; room
   /// before the deadline lets it in; cancellation while waiting throws
   /// `CancellationError`.
-  static func asyncStartDeadlineExpiresQueuedAndBoundsTheWait<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1, queueCapacity: 2)
+  func test_asyncStartDeadlineExpiresQueuedAndBoundsTheWait() async throws {
+    let pool = try Impl.make(maxWorkers: 1, queueCapacity: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -553,7 +532,7 @@ enum AsyncBehaviour {
       _ = try await pool.submitAsync(startBy: .milliseconds(100)) { ran.append(3); return 3 }
     }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
-    assertFuturesError(P.self, timedOut ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, timedOut ?? Boom(id: 0), code: "timedOut")
     XCTAssertEqual(pool.suspendedSubmits, 0, "it left the line")
     XCTAssertEqual(pool.queuedTasks, 2, "nothing was queued")
 
@@ -575,19 +554,17 @@ enum AsyncBehaviour {
     _ = try await blocker.awaitValue()
     let expired = await thrownError { _ = try await late.awaitValue() }
     assertFuturesError(
-      P.self, expired ?? Boom(id: 0), code: "deadlineExpired",
+      Impl.self, expired ?? Boom(id: 0), code: "deadlineExpired",
       messageContains: "the task's start deadline passed before a worker took it")
     XCTAssertTrue(late.isCancelled)
     XCTAssertEqual(ran.all, [2, 5], "the expired, refused and cancelled tasks never ran")
 
     let negative = await thrownError { _ = try await pool.submitAsync(startBy: .seconds(-1)) { 0 } }
-    assertFuturesError(P.self, negative ?? Boom(id: 0), code: "invalidArgument")
+    assertFuturesError(Impl.self, negative ?? Boom(id: 0), code: "invalidArgument")
   }
 
-  static func batchDeadlineCancelsWhatHasNotStarted<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_batchDeadlineCancelsWhatHasNotStarted() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
@@ -597,7 +574,7 @@ enum AsyncBehaviour {
     let queued = try (0..<3).map { _ in try pool.submitTask { ran.increment(); return 1 } }
 
     // wait
-    let (done, notDone) = try P.waitCancellingOnTimeout(
+    let (done, notDone) = try Impl.waitCancellingOnTimeout(
       [running, queued[0]], timeout: .milliseconds(20))
     XCTAssertTrue(done.count == 1 && done[0] === queued[0], "the pending one, cancelled")
     XCTAssertTrue(notDone.count == 1 && notDone[0] === running, "the running one goes on")
@@ -605,21 +582,21 @@ enum AsyncBehaviour {
     XCTAssertFalse(running.isCancelled)
 
     // asCompleted
-    let next = try P.completionsCancellingOnTimeout(
+    let next = try Impl.completionsCancellingOnTimeout(
       [running, queued[1]], timeout: .milliseconds(20))
     let error = thrownError { _ = try next() }
     assertFuturesError(
-      P.self, error ?? Boom(id: 0), code: "timedOut",
+      Impl.self, error ?? Boom(id: 0), code: "timedOut",
       messageContains: "2 (of 2) futures unfinished after")
     XCTAssertTrue(queued[1].isCancelled)
     XCTAssertTrue(try next() === queued[1], "the cancelled one is done now")
 
     // asyncCompleted
-    let asyncNext = try P.asyncCompletionsCancellingOnTimeout(
+    let asyncNext = try Impl.asyncCompletionsCancellingOnTimeout(
       [running, queued[2]], timeout: .milliseconds(20))
     let asyncError = await thrownError { _ = try await asyncNext() }
     assertFuturesError(
-      P.self, asyncError ?? Boom(id: 0), code: "timedOut",
+      Impl.self, asyncError ?? Boom(id: 0), code: "timedOut",
       messageContains: "2 (of 2) futures unfinished after")
     XCTAssertTrue(queued[2].isCancelled)
     XCTAssertFalse(running.isCancelled)
@@ -630,8 +607,8 @@ enum AsyncBehaviour {
     XCTAssertEqual(ran.value, 0, "no cancelled task ran")
   }
 
-  static func asyncResultTimeoutBoundsOnlyTheWait<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncResultTimeoutBoundsOnlyTheWait() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let future = try pool.submitTask { gate.pass(); return 6 }
@@ -639,40 +616,40 @@ enum AsyncBehaviour {
     var error: (any Error)?
     do { _ = try await future.awaitResult(timeout: .milliseconds(150)) } catch let e { error = e }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(150))
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "timedOut")
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "timedOut")
     XCTAssertFalse(future.isCancelled, "a timeout cancels nothing")
     error = nil
     do { _ = try await future.awaitResult(timeout: .seconds(-1)) } catch let e { error = e }
-    assertFuturesError(P.self, error ?? Boom(id: 0), code: "invalidArgument")
+    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument")
     gate.open()
     let value = try await future.awaitResult(timeout: .seconds(30))
     XCTAssertEqual(value, 6)
   }
 
-  static func asyncWaitReturnsOnFirstCompletedAndOnTimeout<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 3)
+  func test_asyncWaitReturnsOnFirstCompletedAndOnTimeout() async throws {
+    let pool = try Impl.make(maxWorkers: 3)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let tasks = try GatedTasks(pool, count: 3)
-    var (done, notDone) = try await P.waitForAsync(
+    var (done, notDone) = try await Impl.waitForAsync(
       tasks.futures, timeout: .milliseconds(50), returnWhen: .allCompleted)
     XCTAssertEqual(done.count, 0)
     XCTAssertEqual(notDone.count, 3)
     tasks.gates[2].open()
     let begin = ContinuousClock.now
-    (done, notDone) = try await P.waitForAsync(
+    (done, notDone) = try await Impl.waitForAsync(
       tasks.futures, timeout: .seconds(30), returnWhen: .firstCompleted)
     // A wait that ignored .firstCompleted would return only at the timeout.
     XCTAssertLessThan(ContinuousClock.now - begin, .seconds(25))
     XCTAssertTrue(done.count == 1 && done[0] === tasks.futures[2])
     XCTAssertEqual(notDone.count, 2)
     tasks.openAll()
-    (done, notDone) = try await P.waitForAsync(
+    (done, notDone) = try await Impl.waitForAsync(
       tasks.futures, timeout: .seconds(30), returnWhen: .allCompleted)
     XCTAssertEqual(done.count, 3)
   }
 
-  static func asyncMapKeepsOrderAndThrowsTheFirstError<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 2)
+  func test_asyncMapKeepsOrderAndThrowsTheFirstError() async throws {
+    let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let inputs = Array(0..<scaled(2_000, minimum: 200))
     let doubled = try await pool.mapAllAsync(inputs, timeout: nil, lookAhead: 3) { $0 * 2 }
@@ -695,10 +672,8 @@ enum AsyncBehaviour {
 
   /// Input order, a task's error in its place, at most `lookAhead` tasks
   /// started beyond what was yielded.
-  static func asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 4)
+  func test_asyncLazyMapKeepsOrderErrorsInPlaceAndTheLookAhead() async throws {
+    let pool = try Impl.make(maxWorkers: 4)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let results = try await pool.asyncLazyMapCollect(
       Array(0..<10), timeout: nil, lookAhead: 3, limit: nil
@@ -737,10 +712,8 @@ enum AsyncBehaviour {
   /// Leaving a `for try await` loop early cancels the tasks not yet
   /// yielded (one worker: task 0 runs, 1 may have started, 2...5 are
   /// queued).
-  static func asyncLazyMapLeavingTheLoopCancelsTheRest<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncLazyMapLeavingTheLoopCancelsTheRest() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let ran = Counter()
     let first = try await pool.asyncLazyMapCollect(
@@ -759,10 +732,8 @@ enum AsyncBehaviour {
 
   /// Cancelling the iterating Task throws CancellationError and cancels
   /// the tasks not yet yielded; a later next() yields nothing.
-  static func asyncLazyMapCancellingTheTaskCancelsTheRest<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncLazyMapCancellingTheTaskCancelsTheRest() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
@@ -787,10 +758,8 @@ enum AsyncBehaviour {
   /// The map's own timeout ends the iteration with one `.timedOut`
   /// element and cancels what was not yielded; bad input throws at the
   /// call; a shut-down pool gives one `.shutDown` element.
-  static func asyncLazyMapTimeoutBadInputAndShutdown<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncLazyMapTimeoutBadInputAndShutdown() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let ran = Counter()
     let elements = try await pool.asyncLazyMapCollect(
@@ -803,7 +772,7 @@ enum AsyncBehaviour {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements.first?.get(), 0)
     if elements.count == 2, case .failure(let error) = elements[1] {
-      assertFuturesError(P.self, error, code: "timedOut", messageContains: "with 4 tasks unfinished")
+      assertFuturesError(Impl.self, error, code: "timedOut", messageContains: "with 4 tasks unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }
@@ -815,12 +784,12 @@ enum AsyncBehaviour {
       { _ = try pool.asyncLazyMapNext([1], timeout: nil, lookAhead: 0) { $0 } },
       { _ = try pool.asyncLazyMapNext([1], timeout: .seconds(-1), lookAhead: nil) { $0 } },
     ] {
-      assertFuturesError(P.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
+      assertFuturesError(Impl.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument")
     }
     let next = try pool.asyncLazyMapNext([1, 2], timeout: nil, lookAhead: nil) { $0 }
     let refused = try await next()
     if case .failure(let error) = refused {
-      assertFuturesError(P.self, error, code: "shutDown")
+      assertFuturesError(Impl.self, error, code: "shutDown")
     } else {
       XCTFail("expected .failure(shutDown), got \(String(describing: refused))")
     }
@@ -835,17 +804,15 @@ enum AsyncBehaviour {
   /// that parked its thread would leave the others (and this test) unable
   /// to run until the gate's 30 s limit.  Each returns only once its
   /// workers have exited.
-  static func asyncShutdownWaitsWithoutParkingACooperativeThread<P: PoolUnderTest>(
-    _: P.Type
-  ) async throws {
+  func test_asyncShutdownWaitsWithoutParkingACooperativeThread() async throws {
     let pools = 16
     let prefix = uniquePrefix()
     let gate = Gate()
     let started = Arrivals()
     let gateTimedOut = Counter()
-    var list: [P] = []
+    var list: [Impl] = []
     for _ in 0..<pools {
-      let pool = try P.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
+      let pool = try Impl.make(maxWorkers: 1, queueCapacity: nil, prefix: prefix)
       list.append(pool)
       _ = try pool.submitTask {
         started.arrive()
@@ -881,8 +848,8 @@ enum AsyncBehaviour {
   /// waits from a Task running on the pool itself; the async
   /// `withThreadPoolExecutor` shuts its pool down when the body returns
   /// and when it throws.
-  static func asyncShutdownAndScopedPool<P: PoolUnderTest>(_: P.Type) async throws {
-    let pool = try P.make(maxWorkers: 1)
+  func test_asyncShutdownAndScopedPool() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
@@ -900,7 +867,7 @@ enum AsyncBehaviour {
     await pool.shutdownAsync(wait: true, cancelPending: false)  // again: a no-op
 
     let ownPrefix = uniquePrefix()
-    let own = try P.make(maxWorkers: 2, queueCapacity: nil, prefix: ownPrefix)
+    let own = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: ownPrefix)
     let name = try await own.runWithPreference { () async -> String in
       let name = currentThreadName()
       await own.shutdownAsync(wait: true, cancelPending: false)
@@ -910,7 +877,7 @@ enum AsyncBehaviour {
     XCTAssertEqual(threadsRemaining(prefix: ownPrefix), 0, "joined from a Task on the pool")
 
     let prefix = uniquePrefix()
-    let value = try await P.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
+    let value = try await Impl.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
       let future = try await pool.submitAsync { usleep(20_000); return 21 }
       return try await future.awaitValue() * 2
     }
@@ -918,14 +885,14 @@ enum AsyncBehaviour {
     XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "joined before it returned")
 
     let plainPrefix = uniquePrefix()
-    let plain = try await P.withPoolAsyncNoAwait(prefix: plainPrefix)
+    let plain = try await Impl.withPoolAsyncNoAwait(prefix: plainPrefix)
     XCTAssertTrue(plain.isDone, "the scoped pool's work finished before it returned")
     XCTAssertEqual(threadsRemaining(prefix: plainPrefix), 0)
 
     let failingPrefix = uniquePrefix()
-    var kept: P?
+    var kept: Impl?
     let error = await thrownError {
-      _ = try await P.withPoolAsync(maxWorkers: 1, prefix: failingPrefix) { pool -> Int in
+      _ = try await Impl.withPoolAsync(maxWorkers: 1, prefix: failingPrefix) { pool -> Int in
         kept = pool
         _ = try pool.submitTask { usleep(20_000); return 1 }
         throw Boom(id: 5)
@@ -934,6 +901,6 @@ enum AsyncBehaviour {
     XCTAssertEqual(error as? Boom, Boom(id: 5))
     XCTAssertEqual(threadsRemaining(prefix: failingPrefix), 0, "joined when the body threw")
     let late = await thrownError { _ = try await kept?.submitAsync { 0 } }
-    assertFuturesError(P.self, late ?? Boom(id: 0), code: "shutDown")
+    assertFuturesError(Impl.self, late ?? Boom(id: 0), code: "shutDown")
   }
 }

@@ -1,13 +1,19 @@
-// Adapter: PureSwiftFutures (the Swift-only twin) behind the test protocols.
-// This file imports only that module, so its names are unqualified here —
-// which also shows `wait(_:timeout:returnWhen:)` living beside Glibc's
-// `wait(_:)` (Foundation re-exports Glibc).
+// What the shared suite calls on the implementation under test: the
+// public API under names that read the same in sync and async test code.
+// (The blocking calls are `noasync` in the library; async tests still use
+// them to set up gated workers, through these plain methods.)  This file
+// compiles against whichever module the test target imports.
+#if CF_UNDER_TEST_C
+import ConcurrentFutures
+#else
 import PureSwiftFutures
+#endif
 import Foundation
 
-typealias PureSwift = PureSwiftFutures.ThreadPoolExecutor
+/// The executor under test.
+typealias Impl = ThreadPoolExecutor
 
-extension PureSwiftFutures.Future: FutureUnderTest where Value == Int {
+extension Future where Value == Int {
   func addCallback(_ callback: @escaping @Sendable (Future<Int>) throws -> Void) {
     addDoneCallback(callback)
   }
@@ -18,13 +24,14 @@ extension PureSwiftFutures.Future: FutureUnderTest where Value == Int {
   }
 }
 
-extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
-  static var implementationName: String { "PureSwiftFutures" }
+extension ThreadPoolExecutor {
+  /// The futures the suite's tasks return.
+  typealias Fut = Future<Int>
 
-  static func make(maxWorkers: Int?, queueCapacity: Int?, prefix: String?)
-    throws -> Self
-  {
-    try Self(
+  static func make(
+    maxWorkers: Int? = nil, queueCapacity: Int? = nil, prefix: String? = nil
+  ) throws -> ThreadPoolExecutor {
+    try ThreadPoolExecutor(
       maxWorkers: maxWorkers,
       queueCapacity: queueCapacity ?? defaultQueueCapacity,
       threadNamePrefix: prefix ?? defaultThreadNamePrefix)
@@ -71,15 +78,9 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
   }
 
   static func waitFor(
-    _ futures: [Future<Int>], timeout: Duration?, returnWhen: WaitCondition
+    _ futures: [Future<Int>], timeout: Duration?, returnWhen: ReturnCondition
   ) throws -> (done: [Future<Int>], notDone: [Future<Int>]) {
-    let condition: ReturnCondition =
-      switch returnWhen {
-      case .firstCompleted: .firstCompleted
-      case .firstException: .firstException
-      case .allCompleted: .allCompleted
-      }
-    return try wait(futures, timeout: timeout, returnWhen: condition)
+    try wait(futures, timeout: timeout, returnWhen: returnWhen)
   }
 
   func mapAllAsync(
@@ -90,15 +91,9 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
   }
 
   static func waitForAsync(
-    _ futures: [Future<Int>], timeout: Duration?, returnWhen: WaitCondition
+    _ futures: [Future<Int>], timeout: Duration?, returnWhen: ReturnCondition
   ) async throws -> (done: [Future<Int>], notDone: [Future<Int>]) {
-    let condition: ReturnCondition =
-      switch returnWhen {
-      case .firstCompleted: .firstCompleted
-      case .firstException: .firstException
-      case .allCompleted: .allCompleted
-      }
-    return try await wait(futures, timeout: timeout, returnWhen: condition)
+    try await wait(futures, timeout: timeout, returnWhen: returnWhen)
   }
 
   func submitAsync(_ body: @escaping @Sendable () throws -> Int) async throws
@@ -182,16 +177,9 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
   }
 
   func submitTask(
-    whenFull: BackpressureUnderTest, _ body: @escaping @Sendable () throws -> Int
+    whenFull: Backpressure, _ body: @escaping @Sendable () throws -> Int
   ) throws -> Future<Int> {
-    let choice: Backpressure =
-      switch whenFull {
-      case .block: .block
-      case .blockWithTimeout(let timeout): .blockWithTimeout(timeout)
-      case .reject: .reject
-      case .runOnCaller: .runOnCaller
-      }
-    return try submit(whenFull: choice, body)
+    try submit(whenFull: whenFull, body)
   }
 
   func runWithPreference<T: Sendable>(
@@ -227,5 +215,56 @@ extension PureSwiftFutures.ThreadPoolExecutor: PoolUnderTest {
   static func futuresError(_ error: any Error) -> (code: String, message: String)? {
     guard let error = error as? FuturesError else { return nil }
     return ("\(error.code)", error.message)
+  }
+}
+
+// MARK: - Worker hooks
+
+extension ThreadPoolExecutor {
+  static func make(
+    maxWorkers: Int, prefix: String,
+    initializer: (@Sendable () throws -> Void)?,
+    finalizer: (@Sendable () -> Void)?
+  ) throws -> ThreadPoolExecutor {
+    try ThreadPoolExecutor(
+      maxWorkers: maxWorkers, threadNamePrefix: prefix,
+      initializer: initializer, finalizer: finalizer)
+  }
+
+  static func make(
+    maxWorkers: Int, prefix: String,
+    stateInitializer: @escaping @Sendable () throws -> Int,
+    stateFinalizer: (@Sendable (Int) -> Void)?
+  ) throws -> (pool: ThreadPoolExecutor, get: @Sendable () throws -> Int, value: @Sendable () -> Int?) {
+    let local = WorkerLocal<Int>()
+    let pool = try ThreadPoolExecutor(
+      maxWorkers: maxWorkers, threadNamePrefix: prefix, workerState: local,
+      initializer: stateInitializer, finalizer: stateFinalizer)
+    return (pool, { try local.get() }, { local.value })
+  }
+
+  static func scoped(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (ThreadPoolExecutor) throws -> Int
+  ) throws -> Int {
+    try withThreadPoolExecutor(
+      maxWorkers: maxWorkers, initializer: initializer, finalizer: finalizer, body)
+  }
+
+  static func scopedAsync(
+    maxWorkers: Int, initializer: @escaping @Sendable () throws -> Void,
+    finalizer: @escaping @Sendable () -> Void,
+    _ body: @escaping @Sendable (ThreadPoolExecutor) throws -> Int
+  ) async throws -> Int {
+    try await withThreadPoolExecutor(
+      maxWorkers: maxWorkers, initializer: initializer, finalizer: finalizer
+    ) { pool in try body(pool) }
+  }
+
+  var broken: Bool { isBroken }
+
+  static func underlyingError(_ error: any Error) -> (any Error)? {
+    (error as? FuturesError)?.underlyingError
   }
 }
