@@ -60,7 +60,8 @@ test-xctest: setup
 # The same suite under ThreadSanitizer, stress loops scaled down.
 test-tsan: setup
 	$(SWIFT) build --build-tests --sanitize=thread --scratch-path .build-tsan
-	@CF_RESULTS=$(CF_RESULTS) CF_TEST_SCALE=$(TSAN_SCALE) scripts/stage.sh tsan \
+	@CF_RESULTS=$(CF_RESULTS) CF_TEST_SCALE=$(TSAN_SCALE) CF_TEST_SANITIZER=thread \
+	  scripts/stage.sh tsan \
 	  $(SWIFT) test --skip-build --sanitize=thread --scratch-path .build-tsan $(XCTEST)
 
 # AddressSanitizer with UBSan traps for the C target (leaks are checked by
@@ -69,6 +70,7 @@ test-asan: setup
 	$(SWIFT) build --build-tests --sanitize=address -Xcc -fsanitize=undefined \
 	  -Xcc -fsanitize-trap=undefined --scratch-path .build-asan
 	@CF_RESULTS=$(CF_RESULTS) ASAN_OPTIONS=detect_leaks=0 CF_TEST_SCALE=0.2 \
+	  CF_TEST_SANITIZER=address \
 	  scripts/stage.sh asan $(SWIFT) test --skip-build --sanitize=address \
 	  -Xcc -fsanitize=undefined -Xcc -fsanitize-trap=undefined \
 	  --scratch-path .build-asan $(XCTEST)

@@ -82,7 +82,7 @@ extension AnyFuture {
     if isDone { return true }
     if let deadline, ContinuousClock.now >= deadline { return isDone }
     let suspension = Suspension()
-    let watch = watch { suspension.fire() }  // fires at once if done meanwhile
+    let watch = try watch { suspension.fire() }  // fires at once if done meanwhile
     await suspension.wait(until: deadline) { [self] in cancel() }
     if let watch { unwatch(watch) }
     if isDone { return true }
@@ -178,13 +178,14 @@ extension Future {
 ///   the timeout has passed with futures left, and `CancellationError`
 ///   when the iterating Task is cancelled while it waits (the futures are
 ///   not cancelled).
-/// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout.
+/// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout;
+///   `.resourceExhausted` when the C core cannot allocate a watch.
 public func asyncCompleted<F: AnyFuture>(
   _ futures: some Sequence<F>, timeout: Duration? = nil,
   cancelOnTimeout: Bool = false
 ) throws -> AsyncCompletions<F> {
   let deadline = try Timeouts.instant(after: timeout, what: "asyncCompleted")
-  return AsyncCompletions(
+  return try AsyncCompletions(
     futures: distinct(futures), deadline: deadline, timeout: timeout,
     cancelOnTimeout: cancelOnTimeout)
 }
@@ -199,8 +200,8 @@ public struct AsyncCompletions<F: AnyFuture>: AsyncSequence, Sendable {
   init(
     futures: [F], deadline: ContinuousClock.Instant?, timeout: Duration?,
     cancelOnTimeout: Bool
-  ) {
-    completions = Completions(
+  ) throws {
+    completions = try Completions(
       futures: futures, deadline: deadline, timeout: timeout,
       cancelOnTimeout: cancelOnTimeout)
   }
@@ -246,7 +247,7 @@ final class Completions<F: AnyFuture>: @unchecked Sendable {
   init(
     futures: [F], deadline: ContinuousClock.Instant?, timeout: Duration?,
     cancelOnTimeout: Bool
-  ) {
+  ) throws {
     self.futures = futures
     self.deadline = deadline
     self.timeout = timeout
@@ -254,9 +255,11 @@ final class Completions<F: AnyFuture>: @unchecked Sendable {
     let ready = ReadyIndices(count: futures.count)
     self.ready = ready
     // Registered now, in order, so futures already done come first.  A
-    // watch holds the index queue, never this object.
-    watches = futures.enumerated().map { index, future in
-      future.watch { ready.push(index) }
+    // watch holds the index queue, never this object.  If one cannot be
+    // had, deinit drops those registered so far.
+    watches.reserveCapacity(futures.count)
+    for (index, future) in futures.enumerated() {
+      watches.append(try future.watch { ready.push(index) })
     }
   }
 

@@ -126,14 +126,15 @@ struct CFutureRef: @unchecked Sendable {
   ///
   /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
   ///   now.
-  func watch(_ notify: @escaping @Sendable () -> Void) -> CWatch? {
+  /// - Throws: ``FuturesError`` `.resourceExhausted` when the C core could
+  ///   not allocate the watch (`notify` then never runs).
+  func watch(_ notify: @escaping @Sendable () -> Void) throws -> CWatch? {
     let box = Unmanaged.passRetained(WatchBox(notify)).toOpaque()
     var handle: OpaquePointer?
     let rc = cf_future_watch(pointer, watchTrampoline, box, &handle)
     if rc != 0 {
       Unmanaged<WatchBox>.fromOpaque(box).release()
-      // Swift itself traps when an allocation fails; so do we, loudly.
-      fatalError("ConcurrentFutures: out of memory watching a future")
+      try checkC(rc, "cannot wait for the future")
     }
     return handle.map { CWatch(handle: $0, box: box) }
   }

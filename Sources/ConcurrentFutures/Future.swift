@@ -65,8 +65,10 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   ///
   /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
   ///   now.
-  final func watch(_ notify: @escaping @Sendable () -> Void) -> Watch? {
-    cfuture.watch(notify)
+  /// - Throws: ``FuturesError`` `.resourceExhausted` when the watch could
+  ///   not be allocated.
+  final func watch(_ notify: @escaping @Sendable () -> Void) throws -> Watch? {
+    try cfuture.watch(notify)
   }
 
   /// Drops a watch: true if its `notify` had not run and now never will;

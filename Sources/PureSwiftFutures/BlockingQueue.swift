@@ -69,6 +69,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
 
   /// `n` uninitialised cells from malloc, or nil.
   private static func allocate(_ n: Int) -> UnsafeMutablePointer<Element>? {
+    if TestHooks.takeAllocationFailure() { return nil }
     let (bytes, overflow) = n.multipliedReportingOverflow(
       by: MemoryLayout<Element>.stride)
     guard !overflow, let raw = malloc(bytes) else { return nil }

@@ -239,7 +239,10 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   ///
   /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
   ///   now.
-  final func watch(_ notify: @escaping @Sendable () -> Void) -> Watch? {
+  /// - Throws: never here (Swift's own allocations trap when memory runs
+  ///   out); the C-backed module's watch throws `.resourceExhausted`, and
+  ///   the code both modules share calls it with `try`.
+  final func watch(_ notify: @escaping @Sendable () -> Void) throws -> Watch? {
     let watch = Watch(notify)
     let isDone = lock.withLock {
       if state.isDone { return true }

@@ -42,7 +42,8 @@ final class Waiter: @unchecked Sendable {
     for (tag, future) in futures.enumerated() {
       // Strong: a push under way keeps this waiter alive (the watches it
       // holds are let go of by stopWatching).
-      watches.append(future.watch { self.push(tag) })
+      // try!: the twin's watch never throws (see AnyFuture.watch).
+      watches.append(try! future.watch { self.push(tag) })
     }
     lock.withLock { self.watches = watches }
   }

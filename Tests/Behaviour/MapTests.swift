@@ -82,7 +82,7 @@ final class MapTests: XCTestCase {
         ran.increment()
         return x
       }
-      var iterator = results.makeIterator()
+      let iterator = results.makeIterator()
       XCTAssertEqual(try iterator.next()?.get(), 0)
       XCTAssertTrue(started.waitFor(1))
       // Stop here: tasks 2...5 are queued and must be cancelled on drop.

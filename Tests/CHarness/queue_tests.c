@@ -303,3 +303,37 @@ void test_queue_blocking_handoff(void) {
   free(h.seen);
   cf_queue_destroy(h.q);
 }
+
+/* The ring grows as items arrive (from 64 slots, doubling up to the
+ * capacity), keeps FIFO order across growths that happen while it wraps,
+ * and a growth that cannot get memory refuses that item with ENOMEM and
+ * changes nothing. */
+void test_queue_grows_within_its_bound(void) {
+  cf_queue *q = NULL;
+  CHECK_EQ(cf_queue_create(1000, &q), 0);
+  uintptr_t next_in = 1, next_out = 1;
+  cf_item out;
+  /* Wrap the first ring: 40 in, 30 out, then fill past 64. */
+  for (int i = 0; i < 40; i++)
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+  for (int i = 0; i < 30; i++) {
+    CHECK_EQ(cf_queue_poll(q, &out), 0);
+    CHECK_EQ((uintptr_t)out.arg, next_out++);
+  }
+  while (cf_queue_size(q) < 64)
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+  cf_test_fail_allocations(1);
+  cf_item refused = {.fn = never_called, .arg = (void *)next_in};
+  CHECK_EQ(cf_queue_offer(q, &refused), ENOMEM);
+  CHECK_EQ(cf_queue_put(q, &refused, NULL), 0); /* the failure was used up */
+  next_in++;
+  cf_test_fail_allocations(0);
+  CHECK_EQ(cf_queue_size(q), 65);
+  while (cf_queue_size(q) < 1000)
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+  CHECK_EQ(cf_queue_offer(q, &refused), EAGAIN); /* the bound */
+  while (cf_queue_poll(q, &out) == 0)
+    CHECK_EQ((uintptr_t)out.arg, next_out++);
+  CHECK_EQ(next_out, next_in);
+  cf_queue_destroy(q);
+}

@@ -22,6 +22,9 @@ extension Future where Value == Int {
   func awaitResult(timeout: Duration?) async throws -> Int {
     try await result(timeout: timeout)
   }
+  func awaitError(timeout: Duration?) async throws -> (any Error)? {
+    try await error(timeout: timeout)
+  }
 }
 
 extension ThreadPoolExecutor {
