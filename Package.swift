@@ -1,19 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// The library: only what its own targets use.  Bench (with swift-nio and
+// HdrHistogram) is a package of its own in Benchmarks/, the FanOut example
+// (with libpq) in Examples/FanOut.
+
 let package = Package(
   name: "ConcurrentFutures",
   products: [
     .library(name: "ConcurrentFutures", targets: ["ConcurrentFutures"]),
     .library(name: "PureSwiftFutures", targets: ["PureSwiftFutures"]),
     .library(name: "CFutures", targets: ["CFutures"]),
-    .executable(name: "Bench", targets: ["Bench"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
-    // Bench only: the NIOThreadPool baseline and W2's latency histogram.
-    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-    .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
   ],
   targets: [
     // The C11 core: queue, future state word, waiters, pool.  Public surface:
@@ -36,16 +36,6 @@ let package = Package(
     .target(
       name: "PureSwiftFutures",
       dependencies: [.product(name: "Logging", package: "swift-log")]
-    ),
-    .executableTarget(
-      name: "Bench",
-      dependencies: [
-        "ConcurrentFutures", "CFutures", "PureSwiftFutures",
-        .product(name: "NIOCore", package: "swift-nio"),
-        .product(name: "NIOPosix", package: "swift-nio"),
-        .product(name: "Histogram", package: "hdrhistogram-swift"),
-      ],
-      path: "Benchmarks/Bench"
     ),
     .testTarget(name: "CFuturesTests", dependencies: ["CFutures"]),
     // The behaviour suite (Tests/Behaviour, linked into both folders) runs

@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
-# bench-smoke.sh — runs `Bench --quick --filter W1` from the debug build and
-# checks that it produced a table and JSON records for every system.  Says
+# bench-smoke.sh — runs `Bench --quick --filter W1,W2-busy` from the debug
+# build of Benchmarks/ and checks that it produced JSON records for every
+# system (the JVM too when java is installed), each with its CPU per task
+# and minor faults.  Says
 # "bench-smoke: 1 passed, 0 failed" or "0 passed, 1 failed"; no timing is
 # judged.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 json=$(mktemp)
-if .build/debug/Bench --quick --filter W1 --json "$json" \
-   && python3 - "$json" <<'PY'
+java=0; command -v java >/dev/null && command -v javac >/dev/null && java=1
+if Benchmarks/.build/debug/Bench --quick --reps 1 --filter W1,W2-busy --json "$json" \
+   && python3 - "$json" "$java" <<'PY'
 import json, sys
 records = json.load(open(sys.argv[1]))
-systems = {r["system"] for r in records if r["workload"] == "W1"}
 want = {"ConcurrentFutures", "CFutures", "PureSwiftFutures", "Dispatch", "NIOThreadPool"}
-missing = want - systems
-if missing:
-    sys.exit("missing systems: %s" % sorted(missing))
-print("bench-smoke: %d W1 records from %d systems" % (len(records), len(systems)))
+if sys.argv[2] == "1":
+    want.add("JVM")
+for workload in ("W1", "W2-busy"):
+    systems = {r["system"] for r in records if r["workload"] == workload}
+    missing = want - systems
+    if missing:
+        sys.exit("%s: missing systems: %s" % (workload, sorted(missing)))
+for r in records:
+    if not (r["cpu_us_per_task"] > 0 and r["minor_faults"] >= 0):
+        sys.exit("a record without CPU per task: %s" % r)
+print("bench-smoke: %d records from %d systems" % (len(records), len(want)))
 PY
 then
   echo "bench-smoke: 1 passed, 0 failed"; rm -f "$json"; exit 0

@@ -3,7 +3,8 @@
 
 import Foundation
 
-/// The systems, in the order they are interleaved within a repetition.
+/// The Swift systems, in the order they are interleaved in the first
+/// repetition (each later one starts one further along).
 let allSystems: [any PoolSystem.Type] = [
   ConcurrentFuturesSystem.self,
   CFuturesSystem.self,
@@ -11,6 +12,9 @@ let allSystems: [any PoolSystem.Type] = [
   DispatchSystem.self,
   NIOThreadPoolSystem.self,
 ]
+
+/// Every system's name, the JVM last.
+let systemNames = allSystems.map { $0.name } + [JVM.name]
 
 func systemType(named name: String) throws -> any PoolSystem.Type {
   guard let system = allSystems.first(where: { $0.name == name }) else {
@@ -40,8 +44,8 @@ struct Case {
   var derive: ((inout [String: [[String: Double]]]) -> Void)? = nil
 }
 
-/// One JSON record, in the spec's format.
-struct Record {
+/// One JSON record, in the format of Benchmarks/README.md.
+struct Record: Codable {
   let workload: String
   let variant: String
   let system: String
@@ -51,6 +55,16 @@ struct Record {
   let min: Double
   let max: Double
   let repetitions: Int
+  /// Median over the repetitions of the system's CPU per task, in µs.
+  let cpuUsPerTask: Double
+  /// Median over the repetitions of the minor page faults of a timed run.
+  let minorFaults: Double
+
+  enum CodingKeys: String, CodingKey {
+    case workload, variant, system, metric, unit, median, min, max, repetitions
+    case cpuUsPerTask = "cpu_us_per_task"
+    case minorFaults = "minor_faults"
+  }
 }
 
 struct Options {
@@ -71,9 +85,9 @@ private func makeThroughput<S: PoolSystem>(_: S.Type, workers: Int, tasks: Int) 
   Throughput<S>(workers: workers, tasks: tasks)
 }
 private func makeRoundTrip<S: PoolSystem>(
-  _: S.Type, workers: Int, warmUp: Int, samples: Int
+  _: S.Type, workers: Int, warmUp: Int, samples: Int, busy: Int = 0, timeCap: Double? = nil
 ) -> any Workload {
-  RoundTrip<S>(workers: workers, warmUp: warmUp, samples: samples)
+  RoundTrip<S>(workers: workers, warmUp: warmUp, samples: samples, busy: busy, timeCap: timeCap)
 }
 private func makeFanOut<S: PoolSystem>(_: S.Type, tasks: Int) -> any Workload {
   FanOut<S>(tasks: tasks)
@@ -96,6 +110,7 @@ private func makePendingMemory<S: PoolSystem>(_: S.Type, tasks: Int) -> any Work
 private func capacityLine(_ bound: QueueBound) -> String {
   "queue capacity: "
     + allSystems.map { "\($0.name) \($0.capacityNote(bound))" }.joined(separator: " · ")
+    + " · JVM \(formatCount(bound.capacity))"
 }
 
 /// The workload a child process runs: `--child W4|W7 SYSTEM SIZE`.
@@ -107,10 +122,21 @@ func childWorkload(_ id: String, system: any PoolSystem.Type, size: Int) throws 
   }
 }
 
-/// Every case of WORKLOADS.md, sizes divided by `scale`.
-func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: Double]) -> [Case] {
+/// The JVM's runner for one case, or nil (n/a) when there is no Java.
+private func jvm(_ workload: String, _ parameters: KeyValuePairs<String, Int>)
+  -> (system: String, run: (() throws -> [String: Double])?)
+{
+  guard case .success = JVM.classes else { return (JVM.name, nil) }
+  return (JVM.name, { try JVM.run(workload, parameters) })
+}
+
+/// Every case of Benchmarks/README.md, sizes divided by `scale`.
+func allCases(scale: Int) -> [Case] {
   var cases: [Case] = []
   let throughput = Metric(name: "throughput", unit: "tasks/s", higherIsBetter: true)
+  let latency = ["p50", "p99", "p999"].map {
+    Metric(name: $0, unit: "us", higherIsBetter: false)
+  }
 
   // W1
   let w1Tasks = 1_000_000 / scale
@@ -123,10 +149,10 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
         notes: [capacityLine(.atLeast(w1Tasks))], metrics: [throughput],
         runners: allSystems.map { system in
           (system.name, { try measureOnce(makeThroughput(system, workers: workers, tasks: w1Tasks)) })
-        }))
+        } + [jvm("W1", ["tasks": w1Tasks, "workers": workers, "capacity": w1Tasks])]))
   }
 
-  // W2
+  // W2 and W2-busy
   let w2WarmUp = 10_000 / scale
   let w2Samples = 100_000 / scale
   for workers in [1, 4] {
@@ -136,9 +162,7 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
         what: "round-trip latency: submit one task, block on its result; "
           + "\(formatCount(w2Samples)) times after \(formatCount(w2WarmUp)) warm-up — wake-up latency",
         notes: [capacityLine(.atLeast(w2WarmUp + w2Samples))],
-        metrics: ["p50", "p99", "p999"].map {
-          Metric(name: $0, unit: "us", higherIsBetter: false)
-        },
+        metrics: latency,
         runners: allSystems.map { system in
           (
             system.name,
@@ -147,8 +171,46 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
                 makeRoundTrip(system, workers: workers, warmUp: w2WarmUp, samples: w2Samples))
             }
           )
-        }))
+        } + [
+          jvm(
+            "W2",
+            ["workers": workers, "warmup": w2WarmUp, "samples": w2Samples,
+             "capacity": w2WarmUp + w2Samples])
+        ]))
   }
+  let busy = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+  let busyWarmUp = 2_000 / scale
+  let busySamples = 20_000 / scale
+  let busyCap = 10.0 / Double(scale)
+  cases.append(
+    Case(
+      workload: "W2-busy", variant: "P=1",
+      what: "loaded round trip: W2 (P=1) while \(busy) busy-looping threads, one per core, "
+        + "run in the same process; \(formatCount(busySamples)) round trips after "
+        + "\(formatCount(busyWarmUp)), or \(Int(busyCap)) s of them — what the pool does when no core is free",
+      notes: [
+        capacityLine(.atLeast(busyWarmUp + busySamples)),
+        "cpu/task is the process's CPU per round trip minus the busy threads' own "
+          + "(per-thread CPU clocks); the JVM starts its busy threads inside its child",
+      ],
+      metrics: latency,
+      runners: allSystems.map { system in
+        (
+          system.name,
+          {
+            try measureOnce(
+              makeRoundTrip(
+                system, workers: 1, warmUp: busyWarmUp, samples: busySamples, busy: busy,
+                timeCap: busyCap))
+          }
+        )
+      } + [
+        jvm(
+          "W2busy",
+          ["workers": 1, "warmup": busyWarmUp, "samples": busySamples,
+           "capacity": busyWarmUp + busySamples, "busy": busy,
+           "max_ms": Int(busyCap * 1000)])
+      ]))
 
   // W3
   let w3Tasks = 2_000 / scale
@@ -160,7 +222,7 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
       what: "IO fan-out: \(formatCount(w3Tasks)) tasks each blocking 1 ms in nanosleep on "
         + "\(w3Workers) workers (pool creation timed) vs the floor of \(w3Workers) bare threads; "
         + String(format: "ideal %.2f ms", ideal * 1000),
-      notes: [capacityLine(.atLeast(w3Tasks))],
+      notes: [capacityLine(.atLeast(w3Tasks)), "JVM: Thread.sleep(1) per task"],
       metrics: [
         Metric(name: "wall_over_floor", unit: "x", higherIsBetter: false),
         Metric(name: "wall_over_ideal", unit: "x", higherIsBetter: false),
@@ -170,34 +232,33 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
       ]
         + allSystems.map { system in
           (system.name, { try measureOnce(makeFanOut(system, tasks: w3Tasks)) })
-        },
+        } + [jvm("W3", ["tasks": w3Tasks, "workers": w3Workers, "capacity": w3Tasks])],
       derive: { samples in
         // Each run is compared with the floor of its own repetition.
         let floor = samples["floor"]!.map { $0["wall"]! }
         for (system, runs) in samples {
           samples[system] = runs.enumerated().map { rep, figures in
-            [
-              "wall_over_floor": figures["wall"]! / floor[rep],
-              "wall_over_ideal": figures["wall"]! / ideal,
-            ]
+            var derived = figures
+            derived["wall_over_floor"] = figures["wall"]! / floor[rep]
+            derived["wall_over_ideal"] = figures["wall"]! / ideal
+            return derived
           }
         }
       }))
 
   // W4
   let w4Items = 200_000 / scale
+  let lookAhead = OrderedMap<ConcurrentFuturesSystem>.lookAhead
   cases.append(
     Case(
       workload: "W4", variant: "P=2",
       what: "ordered map of x * 2 over \(formatCount(w4Items)) Ints, consumed in input order, "
-        + "look-ahead 2 × P = 4 — one fresh process per run, so peak RSS is the run's own",
+        + "at most \(lookAhead) items in flight for every system — one fresh process per run, "
+        + "an untimed pass first, so peak RSS is the run's own",
       notes: [
         capacityLine(.atLeast(w4Items)),
-        "Dispatch and NIOThreadPool have no map: a hand-made one with the same bounded "
-          + "look-ahead (4 in flight); CFutures has no map: n/a",
-        "the bounded queues allocate their ring for the whole capacity up front, and its pages "
-          + "become resident as the ring index sweeps through it (ConcurrentFutures: 24-byte "
-          + "items × capacity), so peak RSS carries the capacity, not the look-ahead",
+        "ConcurrentFutures and PureSwiftFutures: lazyMap(lookAhead: \(lookAhead)); Dispatch, "
+          + "NIOThreadPool and the JVM: a sliding window of \(lookAhead) futures; CFutures has no map: n/a",
       ],
       metrics: [
         Metric(name: "throughput", unit: "items/s", higherIsBetter: true),
@@ -206,9 +267,11 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
       runners: allSystems.map { system in
         (
           system.name,
-          system.hasMap ? { try childRunner(["W4", system.name, String(w4Items)]) } : nil
+          system.hasMap ? { try runChild(["W4", system.name, String(w4Items)]) } : nil
         )
-      }))
+      } + [
+        jvm("W4", ["items": w4Items, "workers": 2, "capacity": w4Items, "lookahead": lookAhead])
+      ]))
 
   // W5
   let w5Tasks = 100_000 / scale
@@ -220,12 +283,13 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
       notes: [
         capacityLine(.atLeast(w5Tasks)),
         "Dispatch: group.notify per future; NIOThreadPool: whenComplete per future; "
-          + "both push to a locked list the caller takes from in completion order",
+          + "both push to a locked list the caller takes from in completion order; "
+          + "JVM: an ExecutorCompletionService",
       ],
       metrics: [Metric(name: "throughput", unit: "futures/s", higherIsBetter: true)],
       runners: allSystems.map { system in
         (system.name, { try measureOnce(makeAsCompleted(system, workers: 2, tasks: w5Tasks)) })
-      }))
+      } + [jvm("W5", ["tasks": w5Tasks, "workers": 2, "capacity": w5Tasks])]))
 
   // W6
   let w6PerSubmitter = 500_000 / scale
@@ -235,7 +299,10 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
       workload: "W6", variant: "P=2",
       what: "bounded queue: 2 submitting threads × \(formatCount(w6PerSubmitter)) no-op tasks "
         + "into capacity \(formatCount(w6Capacity)), submit blocks while full — the full-queue path",
-      notes: [capacityLine(.exactly(w6Capacity))],
+      notes: [
+        capacityLine(.exactly(w6Capacity)),
+        "JVM: a rejection handler that put()s into the pool's queue (the blocking-submit idiom)",
+      ],
       metrics: [throughput],
       runners: allSystems.map { system in
         (
@@ -246,7 +313,12 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
                 system, workers: 2, submitters: 2, tasksPerSubmitter: w6PerSubmitter))
           }
         )
-      }))
+      } + [
+        jvm(
+          "W6",
+          ["tasks_per_submitter": w6PerSubmitter, "submitters": 2, "workers": 2,
+           "capacity": w6Capacity])
+      ]))
 
   // W7
   let w7Tasks = 1_000_000 / scale
@@ -259,12 +331,13 @@ func allCases(scale: Int, childRunner: @escaping ([String]) throws -> [String: D
         capacityLine(.atLeast(w7Tasks + 1)),
         "gate: a task blocked on a semaphore on the one worker; Dispatch: queue.suspend(). "
           + "The caller's array of futures is touched before the first reading (not counted); "
-          + "CFutures' caller-owned result slot (8 bytes) is counted",
+          + "CFutures' caller-owned result slot (8 bytes) is counted; "
+          + "no warm-up: the growth of a fresh process is what this measures",
       ],
       metrics: [Metric(name: "bytes_per_task", unit: "bytes", higherIsBetter: false)],
       runners: allSystems.map { system in
-        (system.name, { try childRunner(["W7", system.name, String(w7Tasks)]) })
-      }))
+        (system.name, { try runChild(["W7", system.name, String(w7Tasks)]) })
+      } + [jvm("W7", ["tasks": w7Tasks, "capacity": w7Tasks + 1])]))
 
   return cases
 }
@@ -278,14 +351,16 @@ func median(_ values: [Double]) -> Double {
 }
 
 /// Runs one warm-up repetition (thrown away) and then `repetitions`, each
-/// running every system once in order, and returns the records.
+/// running every system once — repetition r starting with the r-th system,
+/// so no system always runs first — and returns the records.
 func run(_ benchCase: Case, repetitions: Int) throws -> [Record] {
   var samples: [String: [[String: Double]]] = [:]
+  let runners = benchCase.runners.filter { $0.run != nil }
   for rep in 0...repetitions {
-    for (system, run) in benchCase.runners {
-      guard let run else { continue }
+    let order = runners[(rep % runners.count)...] + runners[..<(rep % runners.count)]
+    for (system, run) in order {
       let start = monotonicNanos()
-      let figures = try run()
+      let figures = try run!()
       let seconds = Double(monotonicNanos() - start) / 1e9
       let label = rep == 0 ? "warm-up" : "rep \(rep)/\(repetitions)"
       let shown = figures.sorted { $0.key < $1.key }
@@ -299,13 +374,16 @@ func run(_ benchCase: Case, repetitions: Int) throws -> [Record] {
   benchCase.derive?(&samples)
   var records: [Record] = []
   for metric in benchCase.metrics {
-    for (system, run) in benchCase.runners where run != nil {
-      let values = samples[system]!.map { $0[metric.name]! }
+    for (system, _) in runners {
+      let runs = samples[system]!
+      let values = runs.map { $0[metric.name]! }
       records.append(
         Record(
           workload: benchCase.workload, variant: benchCase.variant, system: system,
           metric: metric.name, unit: metric.unit, median: median(values),
-          min: values.min()!, max: values.max()!, repetitions: values.count))
+          min: values.min()!, max: values.max()!, repetitions: values.count,
+          cpuUsPerTask: median(runs.map { $0["cpu_us_per_task"] ?? 0 }),
+          minorFaults: median(runs.map { $0["minor_faults"] ?? 0 })))
     }
   }
   return records
@@ -358,7 +436,8 @@ func table(_ benchCase: Case, _ records: [Record]) -> String {
   let header =
     pad("workload", 9) + pad("variant", 8) + pad("system", 19) + pad("metric", 16)
     + pad("median", 14, right: true) + "   " + pad("min – max", 27) + pad("unit", 10)
-    + pad("÷ CF", 7, right: true) + "  better"
+    + pad("÷ CF", 7, right: true) + "  " + pad("better", 8)
+    + pad("cpu µs/task", 12, right: true) + pad("faults", 10, right: true)
   lines.append("  " + header)
   for metric in benchCase.metrics {
     let base = records.first {
@@ -381,39 +460,11 @@ func table(_ benchCase: Case, _ records: [Record]) -> String {
       row +=
         pad(formatValue(record.median, unit: metric.unit), 14, right: true) + "   "
         + pad(range, 27) + pad(metric.unit, 10) + pad(ratio, 7, right: true)
-        + "  " + (metric.higherIsBetter ? "higher" : "lower")
+        + "  " + pad(metric.higherIsBetter ? "higher" : "lower", 8)
+        + pad(String(format: "%.3f", record.cpuUsPerTask), 12, right: true)
+        + pad(formatCount(Int(record.minorFaults.rounded())), 10, right: true)
       lines.append("  " + row)
     }
   }
   return lines.joined(separator: "\n") + "\n"
-}
-
-private func jsonString(_ text: String) -> String {
-  var out = "\""
-  for scalar in text.unicodeScalars {
-    switch scalar {
-    case "\"": out += "\\\""
-    case "\\": out += "\\\\"
-    case "\n": out += "\\n"
-    default: out.unicodeScalars.append(scalar)
-    }
-  }
-  return out + "\""
-}
-
-private func jsonNumber(_ value: Double) -> String {
-  guard value.isFinite else { return "null" }
-  return abs(value) >= 1000 ? String(format: "%.1f", value) : String(format: "%.4f", value)
-}
-
-/// The records as a JSON array, one object per line.
-func json(_ records: [Record]) -> String {
-  let objects = records.map { r in
-    "  {\"workload\": \(jsonString(r.workload)), \"variant\": \(jsonString(r.variant)), "
-      + "\"system\": \(jsonString(r.system)), \"metric\": \(jsonString(r.metric)), "
-      + "\"unit\": \(jsonString(r.unit)), \"median\": \(jsonNumber(r.median)), "
-      + "\"min\": \(jsonNumber(r.min)), \"max\": \(jsonNumber(r.max)), "
-      + "\"repetitions\": \(r.repetitions)}"
-  }
-  return "[\n" + objects.joined(separator: ",\n") + "\n]\n"
 }

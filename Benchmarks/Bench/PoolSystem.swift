@@ -94,7 +94,7 @@ extension PoolSystem {
 
   /// The ordered map for systems without one (Dispatch, NIOThreadPool):
   /// a ring of at most `lookAhead` futures in flight ahead of the one being
-  /// consumed — the same bounded look-ahead (2 × workers) as
+  /// consumed — the same bounded look-ahead (W4: 256 items) as
   /// ConcurrentFutures' `map`, so W4's peak-RSS comparison is fair.
   func boundedLookAheadMapSum(_ inputs: Range<Int>, lookAhead: Int) throws -> Int {
     var ring = [Handle?](repeating: nil, count: lookAhead)

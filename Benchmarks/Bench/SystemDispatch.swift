@@ -88,7 +88,7 @@ final class DispatchSystem: PoolSystem {
   }
 
   /// Dispatch has no ordered map: the hand-made one keeps at most
-  /// `lookAhead` (2 × the workload's P) blocks in flight, as
+  /// `lookAhead` (W4: 256) blocks in flight, as
   /// ConcurrentFutures' map does, so memory compares fairly.
   func sumOrderedMap(_ inputs: Range<Int>, lookAhead: Int) throws -> Int {
     try boundedLookAheadMapSum(inputs, lookAhead: lookAhead)

@@ -90,7 +90,7 @@ final class NIOThreadPoolSystem: PoolSystem {
   }
 
   /// NIOThreadPool has no ordered map: the hand-made one keeps at most
-  /// `lookAhead` (2 × workers) tasks in flight, as ConcurrentFutures' map
+  /// `lookAhead` (W4: 256) tasks in flight, as ConcurrentFutures' map
   /// does, so memory compares fairly.
   func sumOrderedMap(_ inputs: Range<Int>, lookAhead: Int) throws -> Int {
     try boundedLookAheadMapSum(inputs, lookAhead: lookAhead)

@@ -13,8 +13,11 @@ import Synchronization
 /// checked, and a system that loses, repeats or corrupts a task is caught
 /// instead of reported as fast.
 protocol Workload: AnyObject {
-  /// What `run()` must return.
+  /// What `run()` must return (read after it).
   var expectedCount: Int { get }
+  /// How many tasks (round trips, items) the timed run handled: what the
+  /// CPU per task is divided by (read after `run()`).
+  var taskCount: Int { get }
   func setUp() throws
   func run() throws -> Int
   func tearDown() throws
@@ -24,9 +27,13 @@ protocol Workload: AnyObject {
 }
 
 /// Runs `workload` once (set up, timed run, tear down) and returns its
-/// figures.  Throws if the run's count is not the expected one.
+/// figures, with `cpu_us_per_task` (this process's user+sys CPU over the
+/// timed run ÷ its tasks; a workload that ran busy threads beside the
+/// system subtracts theirs) and `minor_faults` (over the timed run).
+/// Throws if the run's count is not the expected one.
 func measureOnce(_ workload: any Workload) throws -> [String: Double] {
   try workload.setUp()
+  let before = Usage.now()
   let start = monotonicNanos()
   let count: Int
   do {
@@ -36,14 +43,98 @@ func measureOnce(_ workload: any Workload) throws -> [String: Double] {
     throw error
   }
   let seconds = Double(monotonicNanos() - start) / 1e9
+  let used = Usage.now() - before
   try workload.tearDown()
   guard count == workload.expectedCount else {
     throw BenchError(
       "\(type(of: workload)) returned \(count), expected "
         + "\(workload.expectedCount): a task was lost, repeated or corrupted")
   }
-  return workload.figures(seconds: seconds)
+  var figures = workload.figures(seconds: seconds)
+  let cpu = Double(used.cpuNanos) - (figures.removeValue(forKey: "excluded_cpu_ns") ?? 0)
+  figures["cpu_us_per_task"] = cpu / 1000 / Double(max(workload.taskCount, 1))
+  figures["minor_faults"] = Double(used.minorFaults)
+  return figures
 }
+
+/// This process's CPU time and minor page faults so far.
+struct Usage {
+  var cpuNanos: Int64
+  var minorFaults: Int
+
+  static func now() -> Usage {
+    var ts = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Usage(
+      cpuNanos: Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec),
+      minorFaults: usage.ru_minflt)
+  }
+
+  static func - (a: Usage, b: Usage) -> Usage {
+    Usage(cpuNanos: a.cpuNanos - b.cpuNanos, minorFaults: a.minorFaults - b.minorFaults)
+  }
+}
+
+/// CPU time of one thread (by its pthread CPU clock), in nanoseconds.
+func threadCPUNanos(_ clock: clockid_t) -> Int64 {
+  var ts = timespec()
+  clock_gettime(clock, &ts)
+  return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}
+
+/// Threads that spin on the CPU beside a workload (W2-busy): one per core,
+/// so no core is free for the pool.  Their CPU is measured per thread, to
+/// be taken out of the process's.
+final class BusyThreads: @unchecked Sendable {
+  // @unchecked Sendable: `clocks` is written by each thread once before
+  // `started` is signalled and read after; `stop` is atomic.
+  private let stop = Atomic<Bool>(false)
+  private let started = Atomic<Int>(0)
+  private var clocks: [clockid_t]
+  private var threads: [pthread_t] = []
+
+  /// Starts `count` spinning threads; returns once all spin.
+  init(count: Int) {
+    clocks = Array(repeating: 0, count: count)
+    for index in 0..<count {
+      let body = ThreadStart { [self] in
+        var clock = clockid_t()
+        pthread_getcpuclockid(pthread_self(), &clock)
+        clocks[index] = clock
+        started.add(1, ordering: .releasing)
+        var spins: UInt64 = 0
+        while !stop.load(ordering: .relaxed) { spins &+= 1 }
+        blackHole(spins)
+      }
+      var thread = pthread_t()
+      let rc = pthread_create(
+        &thread, nil,
+        { arg in
+          Unmanaged<ThreadStart>.fromOpaque(arg!).takeRetainedValue().body()
+          return nil
+        },
+        Unmanaged.passRetained(body).toOpaque())
+      precondition(rc == 0, "pthread_create failed: \(rc)")
+      threads.append(thread)
+    }
+    while started.load(ordering: .acquiring) < count { sched_yield() }
+  }
+
+  /// Their CPU time so far, in ns, summed.
+  func cpuNanos() -> Int64 { clocks.reduce(0) { $0 + threadCPUNanos($1) } }
+
+  /// Stops and joins them.
+  func stopAndJoin() {
+    stop.store(true, ordering: .relaxed)
+    for thread in threads { pthread_join(thread, nil) }
+  }
+}
+
+/// Keeps `value` alive so the optimiser cannot delete what computed it.
+@inline(never)
+func blackHole<T>(_ value: T) { withExtendedLifetime(value) {} }
 
 struct BenchError: Error, CustomStringConvertible {
   let description: String
@@ -72,7 +163,7 @@ func sleepOneMillisecond() {
 // MARK: - Bare threads
 
 /// The closure a bare thread runs; handed to pthread_create retained.
-private final class ThreadStart {
+final class ThreadStart {
   let body: @Sendable () -> Void
   init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }

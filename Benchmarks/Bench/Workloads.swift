@@ -1,4 +1,4 @@
-// W1–W7 of ../shared/WORKLOADS.md, each generic over the system it drives.
+// The workloads of Benchmarks/README.md, each generic over the system it drives.
 // Each workload's doc says, in its first line, what it isolates.
 
 import Histogram
@@ -26,6 +26,7 @@ final class Throughput<S: PoolSystem>: Workload {
   }
 
   var expectedCount: Int { incrementSum(tasks) }
+  var taskCount: Int { tasks }
 
   func setUp() throws {
     system = try S(workers: workers, bound: .atLeast(tasks), slots: tasks)
@@ -59,24 +60,35 @@ final class Throughput<S: PoolSystem>: Workload {
 
 /// W2 isolates wake-up latency: one task at a time, submitted to an idle
 /// pool and waited for by a blocked caller — a worker wake and a caller wake
-/// per round trip, nothing queued.
+/// per round trip, nothing queued.  With `busy` threads (W2-busy) the same
+/// runs while that many threads spin beside it, one per core: the cores are
+/// never free, so a spin that hopes for the other side pays for nothing;
+/// their CPU is taken out of the figure.  `timeCap` ends the sampling early
+/// (the figures then come from the samples taken).
 final class RoundTrip<S: PoolSystem>: Workload {
   private let workers: Int
   private let warmUp: Int
   private let samples: Int
+  private let busy: Int
+  private let timeCap: Double?
   private var system: S?
+  private var done = 0
+  private var busyCPU: Int64 = 0
   /// Round-trip times in ns, 1 ns to 10 s at 3 significant digits.
   private var histogram = Histogram<UInt64>(
     lowestDiscernibleValue: 1, highestTrackableValue: 10_000_000_000,
     numberOfSignificantValueDigits: .three)
 
-  init(workers: Int, warmUp: Int, samples: Int) {
+  init(workers: Int, warmUp: Int, samples: Int, busy: Int = 0, timeCap: Double? = nil) {
     self.workers = workers
     self.warmUp = warmUp
     self.samples = samples
+    self.busy = busy
+    self.timeCap = timeCap
   }
 
-  var expectedCount: Int { incrementSum(warmUp + samples) }
+  var expectedCount: Int { incrementSum(done) }
+  var taskCount: Int { done }
 
   func setUp() throws {
     system = try S(workers: workers, bound: .atLeast(warmUp + samples), slots: 1)
@@ -84,8 +96,14 @@ final class RoundTrip<S: PoolSystem>: Workload {
 
   func run() throws -> Int {
     let system = self.system!
+    let spinners = busy > 0 ? BusyThreads(count: busy) : nil
+    defer { spinners?.stopAndJoin() }
+    let busyStart = spinners?.cpuNanos() ?? 0
+    let cap = timeCap.map { monotonicNanos() + UInt64($0 * 1e9) }
     var sum = 0
+    done = 0
     for i in 0..<(warmUp + samples) {
+      if let cap, i >= warmUp + 1_000, monotonicNanos() > cap { break }
       let start = monotonicNanos()
       let handle = try system.submit(.increment, input: i, slot: 0)
       let value = try system.result(handle)
@@ -97,7 +115,9 @@ final class RoundTrip<S: PoolSystem>: Workload {
         }
       }
       sum &+= value
+      done = i + 1
     }
+    busyCPU = (spinners?.cpuNanos() ?? 0) - busyStart
     return sum
   }
 
@@ -107,11 +127,16 @@ final class RoundTrip<S: PoolSystem>: Workload {
   }
 
   func figures(seconds: Double) -> [String: Double] {
-    [
+    var figures = [
       "p50": Double(histogram.valueAtPercentile(50)) / 1000,
       "p99": Double(histogram.valueAtPercentile(99)) / 1000,
       "p999": Double(histogram.valueAtPercentile(99.9)) / 1000,
     ]
+    if busy > 0 {
+      figures["excluded_cpu_ns"] = Double(busyCPU)
+      figures["busy_cpu_us"] = Double(busyCPU) / 1000
+    }
+    return figures
   }
 }
 
@@ -129,6 +154,7 @@ final class FanOut<S: PoolSystem>: Workload {
   init(tasks: Int) { self.tasks = tasks }
 
   var expectedCount: Int { incrementSum(tasks) }
+  var taskCount: Int { tasks }
 
   func setUp() throws {}
 
@@ -167,6 +193,7 @@ final class FanOutFloor: Workload {
   }
 
   var expectedCount: Int { tasks }
+  var taskCount: Int { tasks }
 
   func setUp() throws {}
 
@@ -187,9 +214,14 @@ final class FanOutFloor: Workload {
 // MARK: - W4
 
 /// W4 isolates the ordered map's pipeline: submit-to-consume in input order
-/// with at most 2 × P tasks in flight, so each result is a worker-to-caller
-/// hand-off — and the memory that pipeline holds (run in a fresh process).
+/// with at most `lookAhead` items in flight (submitted, not yet consumed;
+/// 256 for every system), so results are handed from workers to the caller
+/// while it keeps the window full — and the memory that pipeline holds (run
+/// in a fresh process: one untimed pass of the same map first, then the
+/// timed one, so the timed pass finds warm code and touched memory, as a
+/// service would; the peak is the process's either way).
 final class OrderedMap<S: PoolSystem>: Workload {
+  static var lookAhead: Int { 256 }
   private let workers: Int
   private let items: Int
   private var system: S?
@@ -201,13 +233,18 @@ final class OrderedMap<S: PoolSystem>: Workload {
 
   /// Σ 2i for i in 0..<items.
   var expectedCount: Int { items * (items - 1) }
+  var taskCount: Int { items }
 
   func setUp() throws {
-    system = try S(workers: workers, bound: .atLeast(items), slots: 2 * workers)
+    let system = try S(workers: workers, bound: .atLeast(items), slots: Self.lookAhead)
+    self.system = system
+    guard try system.sumOrderedMap(0..<items, lookAhead: Self.lookAhead) == expectedCount else {
+      throw BenchError("the untimed W4 pass returned a wrong sum")
+    }
   }
 
   func run() throws -> Int {
-    try system!.sumOrderedMap(0..<items, lookAhead: 2 * workers)
+    try system!.sumOrderedMap(0..<items, lookAhead: Self.lookAhead)
   }
 
   func tearDown() throws {
@@ -237,6 +274,7 @@ final class AsCompleted<S: PoolSystem>: Workload {
   }
 
   var expectedCount: Int { incrementSum(tasks) }
+  var taskCount: Int { tasks }
 
   func setUp() throws {
     system = try S(workers: workers, bound: .atLeast(tasks), slots: tasks)
@@ -295,6 +333,7 @@ final class BoundedQueue<S: PoolSystem>: Workload {
   }
 
   var expectedCount: Int { incrementSum(submitters * tasksPerSubmitter) }
+  var taskCount: Int { submitters * tasksPerSubmitter }
 
   func setUp() throws {
     system = try S(
@@ -354,6 +393,7 @@ final class PendingMemory<S: PoolSystem>: Workload {
   init(tasks: Int) { self.tasks = tasks }
 
   var expectedCount: Int { incrementSum(tasks) }
+  var taskCount: Int { tasks }
 
   func setUp() throws {
     let system = try S(workers: 1, bound: .atLeast(tasks + 1), slots: tasks)
