@@ -441,6 +441,47 @@ int cf_pool_shutdown(cf_pool *p, bool wait, bool cancel_pending) {
   return 0;
 }
 
+/* What a background joiner is handed. */
+struct joiner {
+  cf_pool *pool;
+  void (*done)(void *arg);
+  void *arg;
+};
+
+static void *joiner_main(void *arg) {
+  struct joiner j = *(struct joiner *)arg;
+  free(arg);
+  pthread_setname_np(pthread_self(), "cf-shutdown");
+  join_workers(j.pool);
+  j.done(j.arg);
+  release_ref(j.pool);
+  return NULL;
+}
+
+int cf_pool_join_in_background(cf_pool *p, void (*done)(void *arg), void *arg) {
+  if (p == NULL || done == NULL)
+    return EINVAL;
+  struct joiner *j = cf__malloc(sizeof *j);
+  if (j == NULL)
+    return ENOMEM;
+  *j = (struct joiner){.pool = p, .done = done, .arg = arg};
+  atomic_fetch_add(&p->refs, 1); /* the joiner's, dropped as it ends */
+  pthread_t t;
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  int rc = cf__thread_start_should_fail()
+               ? EAGAIN
+               : pthread_create(&t, &attr, joiner_main, j);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    atomic_fetch_sub(&p->refs, 1);
+    free(j);
+    return EAGAIN;
+  }
+  return 0;
+}
+
 void cf_pool_destroy(cf_pool *p) {
   if (p == NULL)
     return;

@@ -1,5 +1,5 @@
 // Swift Concurrency jobs on the twin's workers.  (ConcurrentFutures does
-// the same through the C pool's future-less items: CInterop.swift.)
+// the same through the C pool's future-less items: its CPool.swift.)
 
 /// A Swift Concurrency job in the pool's queue, dressed as a future so the
 /// workers need no second kind of item.  It holds the executor it runs as:
@@ -13,26 +13,28 @@ final class JobItem: AnyFuture, @unchecked Sendable {
   init(_ job: UnownedJob, executor: ThreadPoolExecutor) {
     self.job = job
     self.executor = executor
-    super.init()
+    // The twin's future core cannot fail to be made (Swift's allocations
+    // trap rather than fail).
+    try! super.init()
   }
 
-  override func runBody() {
+  override func _run() {
     job.runSynchronously(on: executor.asUnownedTaskExecutor())
   }
 
   /// A broken pool's worker runs a job all the same: a job cannot fail
   /// (its Task would hang), and it needs no worker state.
-  override func failBody(_ error: any Error) {
-    runBody()
+  override func _fail(_ error: any Error) {
+    _run()
   }
 
   /// A job drained by `shutdown(cancelPending: true)`: it cannot be
   /// cancelled (its Task would hang), and the draining thread may be
   /// anyone's, so it goes to the global concurrent executor.
   func runElsewhere() {
-    _ = setRunningOrNotifyCancel()
+    _ = core.setRunningOrNotifyCancel()
     globalConcurrentExecutor.enqueue(ExecutorJob(job))
-    finish()
+    core.finish()
   }
 }
 
@@ -40,7 +42,7 @@ extension WorkerPool {
   /// Queues a Swift Concurrency job without ever blocking: false (and
   /// nothing queued) when the queue is full, the pool is shut down or no
   /// worker can start; the caller then runs the job elsewhere.
-  func execute(_ job: UnownedJob, for executor: ThreadPoolExecutor) -> Bool {
+  func execute(_ job: UnownedJob, as executor: ThreadPoolExecutor) -> Bool {
     do {
       try submit(JobItem(job, executor: executor), whenFull: .reject)
       return true

@@ -1,88 +1,66 @@
+// A completion waiter's engine in PureSwiftFutures: CPython's `_Waiter`.
+
 /// Completions of a fixed set of futures, in the order they happen: the
-/// engine of ``asCompleted(_:timeout:)`` and ``wait(_:timeout:returnWhen:)``
-/// (CPython's `_Waiter`).
+/// engine of ``asCompleted(_:timeout:cancelOnTimeout:)`` and
+/// ``wait(_:timeout:returnWhen:cancelOnTimeout:)``.
 ///
-/// Each watched future knows the waiter and a tag (the future's index in
-/// the caller's array) and pushes the tag when it becomes done; a future
-/// already done pushes at once.  The one thread that uses the waiter sleeps
-/// in ``next(_:)`` until a tag arrives.  Nothing polls.
-///
-/// The tags pushed so far are `ready`, in completion order; the first
-/// `taken` of them have been handed out.  Each future pushes at most once,
-/// so `ready` never holds more than `total` tags.
+/// Each watched future has a watch that pushes its tag (its index) when it
+/// becomes done — before its callbacks, and at once if it is done already.
+/// The one thread that uses the waiter sleeps in ``next(_:)`` until a tag
+/// arrives.  Nothing polls.  The tags pushed so far are `ready`, in
+/// completion order; the first `taken` of them have been handed out.
 final class Waiter: @unchecked Sendable {
   // @unchecked Sendable: every stored var is read and written only while
-  // `lock` is held.
-
-  /// What ``next(_:)`` found.
-  enum Next {
-    /// The future with this tag is done.
-    case ready(Int)
-    /// The deadline passed with futures unfinished.
-    case timedOut
-    /// Every future was handed out.
-    case exhausted
-  }
+  // `lock` is held; `futures` never changes.
 
   private let lock = Lock()
   private let pushed = Condition()
-  private let total: Int
+  private let futures: [AnyFuture]
   private var ready: [Int] = []
   private var taken = 0
   /// The watch on each future (nil once it fired at registration).
-  private var watches: [AnyFuture.Watch?] = []
+  private var watches: [FutureState.Watch?] = []
 
-  /// Watches `futures`; the tag of each is its index.  Add each future
-  /// once.  Call ``stopWatching(_:)`` with the same futures when done.
-  init(watching futures: [some AnyFuture]) {
-    total = futures.count
-    ready.reserveCapacity(total)
-    var watches: [AnyFuture.Watch?] = []
-    watches.reserveCapacity(total)
+  init(futures: [AnyFuture]) throws {
+    self.futures = futures
+    ready.reserveCapacity(futures.count)
+    var watches: [FutureState.Watch?] = []
+    watches.reserveCapacity(futures.count)
     for (tag, future) in futures.enumerated() {
-      // Strong: a push under way keeps this waiter alive (the watches it
-      // holds are let go of by stopWatching).
-      // try!: the twin's watch never throws (see AnyFuture.watch).
-      watches.append(try! future.watch { self.push(tag) })
+      // Weak: a watch that fires after this waiter is gone pushes nothing;
+      // deinit drops the watches still registered.
+      watches.append(try future.watch { [weak self] in self?.push(tag) })
     }
     lock.withLock { self.watches = watches }
   }
 
-  /// Called by a future as it becomes done, on the completing thread.
-  func push(_ tag: Int) {
+  deinit {
+    for (future, watch) in zip(futures, watches) {
+      if let watch { future.unwatch(watch) }
+    }
+  }
+
+  /// Called by a future's watch as it becomes done, on the completing
+  /// thread.
+  private func push(_ tag: Int) {
     lock.withLock {
       ready.append(tag)
       pushed.signal()  // only one thread ever sleeps here
     }
   }
 
-  /// The next done future's tag, in completion order, waiting until one
-  /// is done or `deadline` passes.
-  func next(_ deadline: Deadline) -> Next {
+  func next(_ deadline: Deadline) -> WaiterNext {
     lock.withLock {
-      while taken == ready.count && taken < total {
+      while taken == ready.count && taken < futures.count {
         if !pushed.wait(lock, until: deadline) { break }
       }
       if taken < ready.count {
         taken += 1
         return .ready(ready[taken - 1])
       }
-      return taken == total ? .exhausted : .timedOut
+      return taken == futures.count ? .exhausted : .timedOut
     }
   }
 
-  /// Futures not yet handed out.
-  var remaining: Int { lock.withLock { total - taken } }
-
-  /// Unregisters from `futures`, so those still running do not keep this
-  /// waiter alive.
-  func stopWatching(_ futures: [some AnyFuture]) {
-    let watches = lock.withLock {
-      defer { self.watches = [] }
-      return self.watches
-    }
-    for (future, watch) in zip(futures, watches) {
-      if let watch { future.unwatch(watch) }
-    }
-  }
+  var remaining: Int { lock.withLock { futures.count - taken } }
 }

@@ -50,15 +50,9 @@ final class WorkerPool: @unchecked Sendable {
   // @unchecked Sendable: `queue` is Sendable itself, the lets never
   // change, and every var is read and written only while `lock` is held.
 
-  /// How a submit behaves when the queue is full.
-  enum WhenFull {
-    /// Wait for room until the deadline.
-    case block(Deadline)
-    /// Throw at once.
-    case reject
-  }
-
   let queue: BlockingQueue<AnyFuture>
+  /// Async submits waiting for room in `queue`.
+  let room: RoomWaiters
   let maxWorkers: Int
   let threadNamePrefix: String
   private let initializer: (@Sendable () throws -> Void)?
@@ -75,15 +69,17 @@ final class WorkerPool: @unchecked Sendable {
 
   init(
     maxWorkers: Int, queueCapacity: Int, threadNamePrefix: String,
-    initializer: (@Sendable () throws -> Void)? = nil,
-    finalizer: (@Sendable () -> Void)? = nil
+    initializer: (@Sendable () throws -> Void)?, finalizer: (@Sendable () -> Void)?
   ) throws {
+    let queue: BlockingQueue<AnyFuture>
     do {
       queue = try BlockingQueue(capacity: queueCapacity)
     } catch {
       throw FuturesError(
         .resourceExhausted, "cannot create the executor: out of memory")
     }
+    self.queue = queue
+    room = RoomWaiters { queue.size < queueCapacity }
     self.maxWorkers = maxWorkers
     self.threadNamePrefix = threadNamePrefix
     self.initializer = initializer
@@ -110,8 +106,11 @@ final class WorkerPool: @unchecked Sendable {
   /// Worker threads alive now.
   var threadCount: Int { lock.withLock { liveThreads } }
 
-  /// This pool's key in ``RoomWaiters``.
-  var roomLine: UInt { UInt(bitPattern: ObjectIdentifier(self)) }
+  /// Items queued and not yet taken.
+  var queuedCount: Int { queue.size }
+
+  /// True when the calling thread is one of this pool's workers.
+  var isCurrentThreadWorker: Bool { CurrentThread.isWorker(of: self) }
 
   // MARK: Submitting
 
@@ -218,7 +217,7 @@ final class WorkerPool: @unchecked Sendable {
         next = queue.take()
       }
       guard let future = next else { break }  // closed and drained
-      RoomWaiters.shared.itemTaken()  // room for a suspended async submit
+      room.itemTaken()  // room for a suspended async submit
       tokenOut = run(future)
     }
     if initialised { finalizer?() }
@@ -230,16 +229,17 @@ final class WorkerPool: @unchecked Sendable {
   /// one finishing a task with the queue empty adds it before it publishes
   /// the result, and ``standDown()`` takes it back before callbacks.
   private func run(_ future: AnyFuture) -> Bool {
-    future.expireIfLate()  // a must-start-by deadline
-    guard future.setRunningOrNotifyCancel() else {
-      future.dropBody()  // it was cancelled while queued: skip it
+    let core = future.core
+    core.expireIfLate()  // a must-start-by deadline
+    guard core.setRunningOrNotifyCancel() else {
+      _ = future._dropBody()  // it was cancelled while queued: skip it
       return false
     }
-    CurrentThread.setFuture(future)
+    CurrentThread.setFuture(core)
     if isBroken {
-      future.failBody(brokenError)  // a job runs anyway: see JobItem
+      future._fail(brokenError)  // a job runs anyway: see JobItem
     } else {
-      future.runBody()
+      future._run()
     }
     CurrentThread.setFuture(nil)
     var tokenOut = false
@@ -247,7 +247,7 @@ final class WorkerPool: @unchecked Sendable {
       addToken()
       tokenOut = true
     }
-    future.finish(beforeCallbacks: {
+    core.finish(beforeCallbacks: {
       if tokenOut { standDown() }
       tokenOut = false
     })
@@ -291,7 +291,7 @@ final class WorkerPool: @unchecked Sendable {
   func shutdown(wait: Bool, cancelPending: Bool) {
     lock.withLock { isShutDown = true }
     queue.close()
-    RoomWaiters.shared.wakeAll(line: roomLine)  // suspended async submits: shut down
+    room.wakeAll()  // suspended async submits: shut down
     if cancelPending {
       while let future = queue.poll() {
         if let job = future as? JobItem {
@@ -299,8 +299,8 @@ final class WorkerPool: @unchecked Sendable {
           continue
         }
         future.cancel()  // its callbacks run here
-        _ = future.setRunningOrNotifyCancel()  // we skip it, once
-        future.dropBody()
+        _ = future.core.setRunningOrNotifyCancel()  // we skip it, once
+        _ = future._dropBody()
       }
     }
     if wait && !CurrentThread.isWorker(of: self) {
@@ -317,14 +317,50 @@ final class WorkerPool: @unchecked Sendable {
     }
   }
 
-  /// Lets every thread nobody has joined end on its own (the executor was
-  /// dropped: nobody will join them).  Call after `shutdown`.
-  func detachThreads() {
+  /// Joins the workers on a detached thread named `cf-shutdown`, then
+  /// calls `done` there; false if no thread could be started.
+  func joinInBackground(then done: @escaping @Sendable () -> Void) -> Bool {
+    startDetachedThread { [self] in
+      _ = setThreadName?(pthread_self(), "cf-shutdown")
+      joinThreads()
+      done()
+    }
+  }
+
+  /// The executor was dropped: shuts down without blocking (queued tasks
+  /// still run) and lets every thread nobody has joined end on its own.
+  func release() {
+    shutdown(wait: false, cancelPending: false)
     lock.withLock {
       for thread in unclaimed { pthread_detach(thread) }
       unclaimed.removeAll()
     }
   }
+}
+
+/// Starts a detached thread running `body`; false if the system refused.
+private func startDetachedThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+  if TestHooks.takeThreadStartFailure() { return false }
+  let argument = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+  var thread = pthread_t()
+  guard pthread_create(&thread, nil, threadBodyMain, argument) == 0 else {
+    Unmanaged<ThreadBody>.fromOpaque(argument).release()
+    return false
+  }
+  pthread_detach(thread)
+  return true
+}
+
+private final class ThreadBody {
+  let body: @Sendable () -> Void
+  init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+private func threadBodyMain(_ argument: UnsafeMutableRawPointer?)
+  -> UnsafeMutableRawPointer?
+{
+  Unmanaged<ThreadBody>.fromOpaque(argument!).takeRetainedValue().body()
+  return nil
 }
 
 /// What a new thread is handed: its pool and its number.
@@ -362,39 +398,3 @@ private let setThreadName: SetThreadName? = {
 private typealias SetThreadName = @convention(c) (
   pthread_t, UnsafePointer<CChar>
 ) -> Int32
-
-/// Fault injection for this package's tests (the C-backed module has the C
-/// core's `cf_test_*` hooks).  Not for production use; process-wide.
-package enum TestHooks {
-  private static let threadStartFailures = Atomic<Int>(0)
-  private static let allocationFailures = Atomic<Int>(0)
-
-  /// The next `count` allocations of a queue's ring fail, as a refused
-  /// `malloc` would (`Int.max`: until set again).
-  package static func failAllocations(_ count: Int) {
-    allocationFailures.store(max(0, count), ordering: .sequentiallyConsistent)
-  }
-
-  static func takeAllocationFailure() -> Bool { take(allocationFailures) }
-
-  /// The next `count` worker thread starts fail, as a refused
-  /// `pthread_create` would (`Int.max`: until set again).
-  package static func failThreadStarts(_ count: Int) {
-    threadStartFailures.store(max(0, count), ordering: .sequentiallyConsistent)
-  }
-
-  fileprivate static func takeThreadStartFailure() -> Bool {
-    take(threadStartFailures)
-  }
-
-  private static func take(_ counter: borrowing Atomic<Int>) -> Bool {
-    var n = counter.load(ordering: .relaxed)
-    while n > 0 {
-      let (exchanged, original) = counter.compareExchange(
-        expected: n, desired: n == .max ? n : n - 1, ordering: .relaxed)
-      if exchanged { return true }
-      n = original
-    }
-    return false
-  }
-}

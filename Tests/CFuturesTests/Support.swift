@@ -12,14 +12,8 @@ import XCTest
 
 // MARK: - Scale and time
 
-/// Stress loops scale with CF_TEST_SCALE (1 by default; fractional values
-/// such as 0.1 are used under the sanitizers).  Never below `minimum`.
-func scaled(_ n: Int, minimum: Int = 1) -> Int {
-  let factor =
-    ProcessInfo.processInfo.environment["CF_TEST_SCALE"].flatMap(Double.init)
-    ?? 1
-  return max(minimum, Int(Double(n) * factor))
-}
+// `scaled`, `Gate` and the thread helpers are in Threads.swift, shared with
+// the behaviour suite.
 
 /// How long a "this should happen" wait may take before the test fails
 /// instead of hanging.  Generous: TSan on a loaded 2-core machine.
@@ -171,21 +165,6 @@ func expectSignal(
 /// The calling thread's kernel name (what pthread_setname_np set).
 /// pthread_getname_np is a GNU extension Swift's Glibc module does not
 /// export, so it is looked up once with dlsym.
-func currentThreadName() -> String {
-  typealias GetName =
-    @convention(c) (pthread_t, UnsafeMutablePointer<CChar>?, Int) -> Int32
-  struct Lookup {
-    nonisolated(unsafe) static let getName: GetName = {
-      let sym = dlsym(dlopen(nil, RTLD_NOW), "pthread_getname_np")!
-      return unsafeBitCast(sym, to: GetName.self)
-    }()
-  }
-  var buffer = [CChar](repeating: 0, count: 32)
-  let rc = Lookup.getName(pthread_self(), &buffer, buffer.count)
-  precondition(rc == 0, "pthread_getname_np failed: \(rc)")
-  let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-  return String(decoding: bytes, as: UTF8.self)
-}
 
 /// Two threads in lockstep: for each round, `prepare` runs on the calling
 /// thread, then a barrier releases `helper` (on a second thread) and `main`
@@ -399,31 +378,4 @@ final class CallbackLog: Sendable {
 let recordingCallback: cf_done_fn = { arg, _ in
   let tag = Unmanaged<CallbackLog.Tag>.fromOpaque(arg!).takeUnretainedValue()
   tag.log.record(tag.id)
-}
-
-/// A one-shot gate: threads block in `pass()` until `open()`.  Passing
-/// gives up after `patience` seconds (returns false) so a broken test
-/// fails instead of hanging.
-final class Gate: @unchecked Sendable {
-  // @unchecked: `isOpen` is guarded by `condition`.
-  private let condition = NSCondition()
-  private var isOpen = false
-
-  func open() {
-    condition.lock()
-    isOpen = true
-    condition.broadcast()
-    condition.unlock()
-  }
-
-  @discardableResult
-  func pass() -> Bool {
-    condition.lock()
-    defer { condition.unlock() }
-    let limit = Date(timeIntervalSinceNow: patience)
-    while !isOpen {
-      if !condition.wait(until: limit) { return false }
-    }
-    return true
-  }
 }

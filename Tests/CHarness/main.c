@@ -46,6 +46,7 @@ int main(void) {
   RUN(test_pool_worker_hooks);
   RUN(test_pool_callback_submits_and_waits);
   RUN(test_pool_cancelling_shutdown_from_callback);
+  RUN(test_pool_join_in_background);
   RUN(test_pool_lazy_spawn_and_reuse);
   RUN(test_pool_shutdown_keeps_pending);
   RUN(test_pool_shutdown_cancels_pending);

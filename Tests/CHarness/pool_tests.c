@@ -738,3 +738,42 @@ void test_pool_cancelling_shutdown_from_callback(void) {
     cf_pool_destroy(p);
   }
 }
+
+static void set_flag(void *arg) { atomic_store((atomic_int *)arg, 1); }
+
+/* cf_pool_join_in_background joins the workers on a thread of its own and
+ * then calls done, there, once they have exited; a refused thread start is
+ * EAGAIN, done never called. */
+void test_pool_join_in_background(void) {
+  gate g;
+  gate_init(&g);
+  cf_pool_options o = {.max_workers = 2, .queue_capacity = 8,
+                       .thread_name_prefix = "bgjoin"};
+  cf_pool *p = NULL;
+  CHECK_EQ(cf_pool_create(&o, &p), 0);
+  task *t = task_new(ACT_GATE, &g, p, true);
+  CHECK_EQ(submit(p, t), 0);
+  CHECK_EQ(cf_pool_join_in_background(NULL, set_flag, NULL), EINVAL);
+  atomic_int refused = 0;
+  cf_test_fail_thread_starts(1);
+  CHECK_EQ(cf_pool_join_in_background(p, set_flag, &refused), EAGAIN);
+  cf_test_fail_thread_starts(0);
+  CHECK_EQ(cf_pool_shutdown(p, false, false), 0);
+  atomic_int joined = 0;
+  CHECK_EQ(cf_pool_join_in_background(p, set_flag, &joined), 0);
+  gate_await(&g, 1); /* the worker runs the gated task */
+  sleep_ms(5);
+  CHECK_EQ(atomic_load(&joined), 0); /* it cannot have been joined */
+  gate_set(&g, true);
+  double end = now_s() + 30;
+  while (atomic_load(&joined) == 0 && now_s() < end)
+    sleep_ms(1);
+  CHECK_EQ(atomic_load(&joined), 1);
+  CHECK_EQ(atomic_load(&refused), 0);
+  CHECK_EQ(atomic_load(&t->runs), 1);
+  CHECK(await_no_threads_named("bgjoin", 30));
+  CHECK_EQ(cf_pool_thread_count(p), 0);
+  cf_pool_destroy(p);
+  task_free(t);
+  gate_destroy(&g);
+}

@@ -46,6 +46,7 @@ void test_pool_inside_task(void);
 void test_pool_worker_hooks(void);
 void test_pool_callback_submits_and_waits(void);
 void test_pool_cancelling_shutdown_from_callback(void);
+void test_pool_join_in_background(void);
 
 /* fault_tests.c */
 void test_fault_failed_allocations(void);

@@ -336,6 +336,16 @@ int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
  * Returns 0 or EINVAL. */
 int cf_pool_shutdown(cf_pool *pool, bool wait, bool cancel_pending);
 
+/* Joins the workers (as cf_pool_shutdown with wait, which must have
+ * stopped the pool first) on a new detached thread named "cf-shutdown",
+ * then calls done(arg) there: a join that blocks no caller.  Call it before
+ * cf_pool_destroy (which detaches the workers nobody has claimed yet); the
+ * pool's memory stays until that thread is done with it.  Returns 0, EINVAL (NULL pool or done), ENOMEM or
+ * EAGAIN (no thread could be started: done is never called).  Any thread,
+ * the pool's own workers included: the joiner is not one of them. */
+int cf_pool_join_in_background(cf_pool *pool, void (*done)(void *arg),
+                               void *arg);
+
 /* Drops the owner's reference without blocking: shuts down (queued work
  * still runs), detaches workers nobody joined; the pool's memory goes when
  * its last worker exits.  NULL is a no-op.  The pool must not be used

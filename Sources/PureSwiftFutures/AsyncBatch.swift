@@ -1,1 +1,0 @@
-../ConcurrentFutures/AsyncBatch.swift

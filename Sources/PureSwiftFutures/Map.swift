@@ -1,1 +1,0 @@
-../ConcurrentFutures/Map.swift

@@ -1,1 +1,0 @@
-../ConcurrentFutures/RoomWaiters.swift

@@ -1,0 +1,133 @@
+// The async twins of the remaining blocking calls: `result(timeout:)` and
+// `error(timeout:)` with a timeout, the many-futures `wait`, and the eager
+// `map`.  Each suspends the Task and parks no thread.
+
+extension Future {
+  /// The task's value, awaited for at most `timeout` without blocking a
+  /// thread — the async twin of the blocking ``result(timeout:)``.
+  ///
+  /// ```swift
+  /// let row = try await pool.submit { try db.get(id) }.result(timeout: .seconds(1))
+  /// ```
+  ///
+  /// The timeout only bounds this wait: it cancels nothing.  Cancelling
+  /// the awaiting Task works as for ``value``: a still-pending future is
+  /// cancelled, and the await ends with `CancellationError` — never with
+  /// a timeout the time did not reach.
+  ///
+  /// - Parameter timeout: how long to wait; `nil` waits forever, `.zero`
+  ///   only looks.
+  /// - Throws: the task's own error; `CancellationError` if the future or
+  ///   the awaiting Task was cancelled; ``FuturesError`` `.timedOut` when
+  ///   the timeout passes first, `.invalidArgument` for a negative timeout.
+  public func result(timeout: Duration? = nil) async throws -> Value {
+    try await outcome(timeout: timeout, what: "cannot wait for the result").get()
+  }
+
+  /// The error the task threw, or `nil`, awaited for at most `timeout`
+  /// without blocking a thread — the async twin of the blocking
+  /// ``error(timeout:)``.
+  ///
+  /// - Throws: as ``result(timeout:)``, but the task's own error is
+  ///   returned, not thrown.
+  public func error(timeout: Duration? = nil) async throws -> (any Error)? {
+    if case .failure(let error) = try await outcome(
+      timeout: timeout, what: "cannot wait for the error")
+    {
+      return error
+    }
+    return nil
+  }
+
+  private func outcome(timeout: Duration?, what: String) async throws
+    -> Result<Value, any Error>
+  {
+    try await outcome(
+      before: Timeouts.instant(after: timeout, what: what), timeout: timeout)
+  }
+}
+
+/// Waits for futures without blocking a thread — the async twin of the
+/// blocking ``wait(_:timeout:returnWhen:cancelOnTimeout:)``, with the same
+/// parameters, result and rules (a timeout returns normally).
+///
+/// ```swift
+/// let (done, notDone) = try await wait(futures, timeout: .seconds(1),
+///                                      returnWhen: .firstCompleted)
+/// ```
+///
+/// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout;
+///   `CancellationError` when the waiting Task is cancelled (the futures
+///   are left alone).
+public func wait<F: AnyFuture>(
+  _ futures: some Sequence<F>,
+  timeout: Duration? = nil,
+  returnWhen: ReturnCondition = .allCompleted,
+  cancelOnTimeout: Bool = false
+) async throws -> (done: [F], notDone: [F]) {
+  _ = try Timeouts.instant(after: timeout, what: "wait")
+  let all = distinct(futures)
+  do {
+    for try await future in try asyncCompleted(
+      all, timeout: timeout, cancelOnTimeout: cancelOnTimeout)
+    {
+      if returnWhen == .firstCompleted { break }
+      if returnWhen == .firstException && future._hasFailed { break }
+    }
+  } catch let error as FuturesError where error.code == .timedOut {
+    // The timeout bounds the wait: return what is done.
+  }
+  var done: [F] = []
+  var notDone: [F] = []
+  for future in all {
+    if future.isDone { done.append(future) } else { notDone.append(future) }
+  }
+  return (done, notDone)
+}
+
+extension ThreadPoolExecutor {
+  /// Runs `transform` on every input and returns the results in input
+  /// order, suspending instead of blocking — the async twin of the
+  /// blocking ``map(_:timeout:lookAhead:_:)``, with the same parameters and
+  /// rules: at most `lookAhead` tasks in flight, the first error in input
+  /// order thrown and the tasks not yet started cancelled, the timeout
+  /// measured from this call.
+  ///
+  /// ```swift
+  /// let pages = try await pool.map(urls, lookAhead: 32) { try fetch($0) }
+  /// ```
+  ///
+  /// - Throws: the first error in input order; ``FuturesError``
+  ///   `.timedOut` ("map timed out after … with N tasks unfinished"),
+  ///   `.invalidArgument` for a negative timeout or a look-ahead below 1,
+  ///   `.shutDown`; `CancellationError` when the Task is cancelled.
+  public func map<Input: Sendable, Value: Sendable>(
+    _ inputs: some Sequence<Input>,
+    timeout: Duration? = nil,
+    lookAhead: Int? = nil,
+    _ transform: @escaping @Sendable (Input) throws -> Value
+  ) async throws -> [Value] {
+    let deadline = try Timeouts.instant(after: timeout, what: "map")
+    let window = try mapLookAhead(lookAhead)
+    var iterator = inputs.makeIterator()
+    var inFlight: [Future<Value>] = []
+    var head = 0
+    var values: [Value] = []
+    defer { for future in inFlight[head...] { future.cancel() } }
+    while true {
+      while inFlight.count - head < window, let input = iterator.next() {
+        inFlight.append(try await submit { try transform(input) })
+      }
+      guard head < inFlight.count else { return values }
+      // A cancelled Task throws CancellationError here, never a timeout.
+      guard try await inFlight[head].awaitDone(before: deadline) else {
+        throw FuturesError(
+          .timedOut,
+          "map timed out after \(Timeouts.describe(timeout)) with "
+            + "\(inFlight.count - head) tasks unfinished")
+      }
+      values.append(try inFlight[head].outcomeBefore(.none, timeout: nil).get())
+      head += 1
+    }
+  }
+}

@@ -1,0 +1,260 @@
+import Logging
+
+/// What every future has, whatever its value type: its state, cancellation
+/// and waiting.  ``Future`` adds the typed result.
+///
+/// `AnyFuture` lets ``asCompleted(_:timeout:)`` and
+/// ``wait(_:timeout:returnWhen:)`` take futures of different value types
+/// (and from different executors) in one call.  You never create one
+/// yourself: ``ThreadPoolExecutor/submit(_:)`` hands out ``Future``s.
+///
+/// Futures are equal when they are the same future.
+///
+/// State diagram (Python's):
+///
+///     PENDING ──start──▶ RUNNING ──finish──▶ FINISHED
+///        │
+///        └──cancel()──▶ CANCELLED ──(worker skips it once)──▶ CANCELLED
+///
+/// `isDone` is true from the moment a future is cancelled or finished.
+public class AnyFuture: Hashable, @unchecked Sendable {
+  // @unchecked Sendable: the engine's core is built for use from any
+  // thread; the subclass's outcome is written once by a worker before the
+  // state changes to FINISHED (release) and read only after observing
+  // FINISHED (acquire).
+  let core: FutureCore
+
+  init() throws {
+    core = try FutureCore()
+  }
+
+  deinit { core.destroy() }
+
+  /// True once the future was cancelled.
+  public final var isCancelled: Bool { core.snapshot == .cancelled }
+
+  /// True while the task is running.
+  public final var isRunning: Bool { core.snapshot == .running }
+
+  /// True once the future is cancelled or its task has finished
+  /// (successfully or not).
+  public final var isDone: Bool { core.isDone }
+
+  /// Cancels the task if it has not started yet.
+  ///
+  /// On success the future is done at once, for every thread: waiters wake
+  /// and the done-callbacks run on this thread before `cancel()` returns.
+  /// A running or finished task is not touched.
+  ///
+  /// - Returns: `true` if the future is cancelled (now or earlier); `false`
+  ///   if the task is running or has finished.
+  @discardableResult
+  public final func cancel() -> Bool { core.cancel() }
+
+  /// Blocks until the future is done or `deadline` passes; true if done.
+  final func waitDone(_ deadline: Deadline) throws -> Bool {
+    try core.waitDone(deadline)
+  }
+
+  /// A registered ``watch(_:)``.
+  typealias Watch = FutureCore.Watch
+
+  /// Runs `notify` once, when the future is done — before any
+  /// done-callback, and at once, on this thread, if it is done already
+  /// (even while its completer still runs callbacks).  `notify` must not
+  /// block: it wakes a waiter.  (The async bridges' hook.)
+  ///
+  /// - Returns: the handle for ``unwatch(_:)``, or `nil` if `notify` ran
+  ///   now.
+  /// - Throws: ``FuturesError`` `.resourceExhausted` when the watch could
+  ///   not be had.
+  final func watch(_ notify: @escaping @Sendable () -> Void) throws -> Watch? {
+    try core.watch(notify)
+  }
+
+  /// Drops a watch: true if its `notify` had not run and now never will;
+  /// false if it ran or is running on the completing thread.
+  @discardableResult
+  final func unwatch(_ watch: Watch) -> Bool { core.unwatch(watch) }
+
+  // The engine's hooks into the typed part, one of which its worker calls
+  // once per accepted future.  Overridden by Future<Value>: run the body
+  // and store its outcome (not publish it: the engine does).
+  func _run() {}
+  // Overridden by Future<Value>: let go of the body; true if it had not
+  // run (it never will).
+  func _dropBody() -> Bool { false }
+  // Overridden by Future<Value>: store `error` as the outcome without
+  // running the body (the pool is broken).
+  func _fail(_ error: any Error) {}
+  // Overridden by Future<Value>: finished with an error.
+  var _hasFailed: Bool { false }
+
+  public static func == (lhs: AnyFuture, rhs: AnyFuture) -> Bool { lhs === rhs }
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(ObjectIdentifier(self))
+  }
+}
+
+/// The eventual result of a task submitted to a ``ThreadPoolExecutor``.
+///
+/// ```swift
+/// let future = try pool.submit { try fetchUser(id: 42) }
+/// let user = try future.result(timeout: .seconds(2))
+/// ```
+///
+/// A task runs at most once; its future ends either FINISHED (with a value
+/// or the task's error) or CANCELLED.
+public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
+  // @unchecked Sendable: `body` is touched only by the one thread that runs
+  // or releases the task; the outcome is written by that thread before the
+  // state turns FINISHED (release) and read only after reading FINISHED
+  // (acquire).
+  //
+  // The outcome is two optionals, not a Result: this code runs
+  // unspecialised (the worker calls it through the vtable), and there
+  // building a Result<Value, Error> costs a runtime metadata lookup per
+  // task, while an Optional<Value> works through Value's own witnesses.
+  private var body: (@Sendable () throws -> Value)?
+  private var returned: Value?  // not `value`: that is the async API
+  private var failure: (any Error)?
+
+  @usableFromInline
+  init(_ body: @escaping @Sendable () throws -> Value) throws {
+    self.body = body
+    try super.init()
+  }
+
+  override func _run() {
+    guard let body else { return }
+    self.body = nil  // let go of the closure the moment it has run
+    do {
+      returned = try body()
+    } catch {
+      failure = error
+    }
+  }
+
+  override func _fail(_ error: any Error) {
+    body = nil
+    failure = error
+  }
+
+  override func _dropBody() -> Bool {
+    defer { body = nil }
+    return body != nil
+  }
+
+  override var _hasFailed: Bool {
+    core.snapshot == .finished && failure != nil
+  }
+
+  /// Waits for the task and returns its value.
+  ///
+  /// A timeout only bounds this wait: it cancels nothing.
+  ///
+  /// - Parameter timeout: how long to wait; `nil` waits forever, `.zero`
+  ///   only looks.
+  /// - Returns: the value the task returned.
+  /// - Throws: the task's own error, as it was thrown; `CancellationError`
+  ///   if the future was cancelled; ``FuturesError`` `.timedOut` when the
+  ///   timeout passes first, `.invalidArgument` for a negative timeout,
+  ///   `.deadlock` when called from inside this future's own task.
+  @available(
+    *, noasync, message: "blocks the calling thread; use `try await future.result(timeout:)` or `.value`"
+  )
+  public func result(timeout: Duration? = nil) throws -> Value {
+    try resultBefore(
+      Deadline(timeout: timeout, what: "cannot wait for the result"),
+      timeout: timeout)
+  }
+
+  /// Waits for the task and returns the error it threw, or `nil` if it
+  /// returned a value.
+  ///
+  /// - Parameter timeout: as for ``result(timeout:)``.
+  /// - Returns: the task's error, or `nil`.
+  /// - Throws: `CancellationError` if the future was cancelled; a
+  ///   ``FuturesError`` as for ``result(timeout:)``.
+  @available(
+    *, noasync,
+    message: "blocks the calling thread; use `try await future.error(timeout:)` or `.thrownError`"
+  )
+  public func error(timeout: Duration? = nil) throws -> (any Error)? {
+    let deadline = try Deadline(timeout: timeout, what: "cannot wait for the error")
+    try waitForOutcome(deadline, timeout: timeout)
+    return failure
+  }
+
+  /// The result once done; `deadline` bounds the wait.
+  func resultBefore(_ deadline: Deadline, timeout: Duration?) throws -> Value {
+    try waitForOutcome(deadline, timeout: timeout)
+    if let failure { throw failure }
+    return returned!
+  }
+
+  /// The outcome once done; throws for a timeout or a cancellation.
+  func outcomeBefore(_ deadline: Deadline, timeout: Duration?) throws
+    -> Result<Value, any Error>
+  {
+    try waitForOutcome(deadline, timeout: timeout)
+    if let failure { return .failure(failure) }
+    return .success(returned!)
+  }
+
+  /// Returns once done; throws for a timeout or a cancellation.
+  private func waitForOutcome(_ deadline: Deadline, timeout: Duration?) throws {
+    guard try waitDone(deadline) else {
+      throw FuturesError(
+        .timedOut,
+        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
+    }
+    if core.snapshot == .cancelled {
+      throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
+    }
+  }
+
+  /// Calls `callback` with this future once it is done.
+  ///
+  /// Callbacks run once each, in the order they were added, on the thread
+  /// that finished or cancelled the future; one added after the future is
+  /// done runs at once, on this thread — unless the completing thread is
+  /// still running earlier callbacks: then it runs after them, there.  An error the callback throws is
+  /// logged (swift-log, label "ConcurrentFutures" or "PureSwiftFutures",
+  /// the module's name) and stops nothing else.
+  ///
+  /// - Parameter callback: what to run; it must not block for long, since
+  ///   it holds up a worker.
+  public func addDoneCallback(
+    _ callback: @escaping @Sendable (Future<Value>) throws -> Void
+  ) {
+    core.addCallback { [self] in
+      do {
+        try callback(self)
+      } catch {
+        futuresLogger.error(
+          "a done-callback threw an error; the other callbacks still run",
+          metadata: ["error": "\(error)"])
+      }
+    }
+  }
+}
+
+/// Where callback errors go.
+let futuresLogger = Logger(label: moduleName)
+
+extension AnyFuture {
+  /// Runs the task here, now (run-on-caller backpressure): PENDING ->
+  /// RUNNING -> FINISHED on this thread.  Nobody else has the future yet,
+  /// so it cannot have been cancelled.
+  func runOnCaller() {
+    guard core.startOnCaller() else { return }
+    _run()
+    core.finishOnCaller()
+  }
+
+  /// Sets the must-start-by deadline, before the future is queued.
+  func setStartDeadline(_ deadline: Deadline) {
+    core.setStartDeadline(deadline)
+  }
+}

@@ -1,0 +1,1 @@
+../Behaviour/Support/Threads.swift
