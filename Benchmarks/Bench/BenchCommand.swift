@@ -117,10 +117,17 @@ func selfExecutable() -> String {
 
 /// Runs `executable` with `arguments`; its exit status and stdout (stderr
 /// passes through, for the progress the children print).
-func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, String) {
+func runProcess(
+  _ executable: String, _ arguments: [String], without unset: [String] = []
+) throws -> (Int32, String) {
   let process = Process()
   process.executableURL = URL(fileURLWithPath: executable)
   process.arguments = arguments
+  if !unset.isEmpty {
+    process.environment = ProcessInfo.processInfo.environment.filter {
+      !unset.contains($0.key)
+    }
+  }
   let pipe = Pipe()
   process.standardOutput = pipe
   try process.run()
@@ -130,8 +137,10 @@ func runProcess(_ executable: String, _ arguments: [String]) throws -> (Int32, S
 }
 
 /// Runs a child that prints `RESULT key=value …` and parses that line.
-func runForResult(_ executable: String, _ arguments: [String]) throws -> [String: Double] {
-  let (status, output) = try runProcess(executable, arguments)
+func runForResult(
+  _ executable: String, _ arguments: [String], without unset: [String] = []
+) throws -> [String: Double] {
+  let (status, output) = try runProcess(executable, arguments, without: unset)
   let what = arguments.joined(separator: " ")
   guard status == 0 else { throw BenchError("child \(what) exited with \(status)") }
   guard let line = output.split(separator: "\n").last(where: { $0.hasPrefix("RESULT ") }) else {
@@ -148,9 +157,12 @@ func runForResult(_ executable: String, _ arguments: [String]) throws -> [String
   return figures
 }
 
-/// `Bench child ARGS` in a fresh process.
+/// `Bench child ARGS` in a fresh process.  W7's runs without
+/// ``benchTunables``: it measures first touch, in glibc's default regime.
 func runChild(_ arguments: [String]) throws -> [String: Double] {
-  try runForResult(selfExecutable(), ["child"] + arguments)
+  try runForResult(
+    selfExecutable(), ["child"] + arguments,
+    without: arguments.first == "W7" ? ["GLIBC_TUNABLES"] : [])
 }
 
 func machineLine() -> String {
