@@ -1,46 +1,60 @@
 /*
- * future.c — the future: one atomic 32-bit state word and a list of
- * done-listeners.  No mutex and no condition variable per future.
+ * future.c — the future: one atomic 32-bit state word and one list of
+ * done-listeners, 16 bytes in all.  No mutex and no condition variable per
+ * future.  A future is either made here (cf_future_create: on the heap,
+ * reference counted) or embedded by its owner in storage of its own
+ * (CF_FUTURE_SIZE zero bytes are a PENDING future; refs stays 0 and the
+ * owner keeps it alive while pool items and waiters hold it).
  *
  * The word (see the diagram in CFutures.h):
  *   bits 0-2  the cf_state;
  *   WAITING   someone sleeps (or is about to) on a futex on this word; the
  *             thread that makes the future done wakes all sleepers if set.
  *             Never cleared: it only costs a wake on completion.
- *   LOCKED    a spin lock bit guarding `notices` and `callbacks` (and
- *             each node's `linked`).  Held for a few instructions, never while user
- *             code runs; nothing else is locked while it is held.
+ *   LOCKED    a spin lock bit guarding `list` (and each node's `linked`).
+ *             Held for a few instructions, never while user code runs;
+ *             nothing else is locked while it is held.
  *   CALLING   the completer is still running listeners.  Set by the same
  *             CAS that makes the future done, cleared (under LOCKED) when
  *             the list is empty.
  *   EXPIRED   the future was cancelled because its must-start-by deadline
  *             passed while it was queued.  Set by the same CAS that makes
  *             it CANCELLED (cf__future_expire_if_late), never cleared.
+ *   LISTENED  a node was linked (set under LOCKED, never cleared): the
+ *             list may be non-empty.
+ *   DEADLINE  a must-start-by node is on the list (set under LOCKED).
  *
  * State changes are CAS loops on the whole word that keep the flag bits, so
  * they never wait for the lock bit.  Ordering: transitions are acq_rel and
  * state reads acquire, so whatever the worker wrote before finish (the
  * outcome) is visible to anyone who sees FINISHED.
  *
- * Listener protocol, exactly once.  Notices (waiter nodes and watches:
- * they only wake someone) and user callbacks sit on two lists.  The
- * completer wakes sleepers, then pops notices one at a time (under LOCKED)
- * and calls each with the bit released, then does the same with the
- * callbacks, in the order added, until the list is empty, and clears
- * CALLING.  An adder of a callback takes LOCKED and links its node unless
- * the future is done and CALLING is clear — then no completer will look
- * again, and it calls the node itself.  So a callback added while earlier
- * ones still run (even from inside one of them) runs after them, on the
- * completer's thread.  An adder of a notice calls it itself as soon as the
- * future is done, CALLING or not: a waiter never queues behind a slow
- * callback.  A notice not yet popped can still be unlinked (a waiter
- * destroyed from inside a callback of a future it watches does not wait
- * for itself: by then every notice has run).
+ * finish's fast path: a word that is exactly RUNNING — nobody waits, no
+ * node was ever linked, the lock bit is free — becomes FINISHED in one CAS,
+ * and there is nothing more to do.  Anything else takes the full path.
+ *
+ * Listener protocol, exactly once.  The list is a stack (pushed at its
+ * head).  The completer wakes sleepers, then, under LOCKED, takes the whole
+ * list (marking each node unlinked), releases the bit, puts the nodes back
+ * in the order they were added and calls first every notice (waiter nodes
+ * and watches: they only wake someone), then every callback, in order; it
+ * repeats with whatever was added meanwhile until the list is empty, and
+ * then clears CALLING.  An adder of a callback takes LOCKED and links its
+ * node unless the future is done and CALLING is clear — then no completer
+ * will look again, and it calls the node itself.  So a callback added while
+ * earlier ones still run (even from inside one of them) runs after them, on
+ * the completer's thread.  An adder of a notice calls it itself as soon as
+ * the future is done, CALLING or not: a waiter never queues behind a slow
+ * callback, and no notice is ever left for a later round.  A notice still
+ * linked can be unlinked; one already taken runs before any callback of
+ * its round (a waiter destroyed from inside a callback of a future it
+ * watches does not wait for itself).
  *
  * Watches (cf_future_watch) are notices whose handle the watcher may drop
  * at any time: two references, the list's and the watcher's, so whichever
  * of the completer (after calling fn) and cf_future_unwatch comes last
- * frees it.
+ * frees it.  A must-start-by deadline is a node too (only futures that
+ * have one pay for it); the completer frees it.
  *
  * A completion with no sleeper and no listener makes no syscall.
  */
@@ -59,20 +73,32 @@
 #define LOCKED 0x10u
 #define CALLING 0x20u
 #define EXPIRED 0x40u
+#define LISTENED 0x80u
+#define DEADLINE 0x100u
 
 struct cf_future {
   _Atomic uint32_t word;
-  /* References: the creator's (dropped by cf_future_destroy), one per pool
-   * item carrying the future (dropped after the worker's last touch) and
-   * one per waiter registration.  A waiter may see FINISHED and destroy
-   * the future while the worker is still inside finish (waking sleepers,
-   * running listeners): the worker's reference keeps the memory alive. */
+  /* References of a heap future: the creator's (dropped by
+   * cf_future_destroy), one per pool item carrying the future (dropped
+   * after the worker's last touch) and one per waiter registration.  A
+   * waiter may see FINISHED and destroy the future while the worker is
+   * still inside finish (waking sleepers, running listeners): the worker's
+   * reference keeps the memory alive.  0 for an embedded future: never
+   * counted, its owner keeps it alive. */
   _Atomic uint32_t refs;
-  struct cf__listener_list notices;   /* guarded by LOCKED */
-  struct cf__listener_list callbacks; /* guarded by LOCKED */
-  /* Must-start-by deadline, CLOCK_MONOTONIC ns; 0: none.  Written before
-   * the future is submitted, read by the worker that takes its item (the
-   * queue's mutex orders the two). */
+  struct cf__listener_list list; /* guarded by LOCKED: newest first */
+};
+
+_Static_assert(sizeof(struct cf_future) == CF_FUTURE_SIZE,
+               "CF_FUTURE_SIZE is the size of struct cf_future");
+_Static_assert(_Alignof(struct cf_future) <= CF_FUTURE_ALIGN,
+               "CF_FUTURE_ALIGN covers struct cf_future");
+
+/* A must-start-by deadline, CLOCK_MONOTONIC ns.  Linked before the future
+ * is submitted, read by the worker that takes its item (the queue's mutex
+ * orders the two). */
+struct deadline_node {
+  struct cf__listener listener; /* kind CF__DEADLINE; fn unused */
   int64_t start_by_ns;
 };
 
@@ -91,15 +117,14 @@ int cf_future_create(cf_future **out) {
     return ENOMEM;
   atomic_init(&f->word, CF_PENDING);
   atomic_init(&f->refs, 1);
-  TAILQ_INIT(&f->notices);
-  TAILQ_INIT(&f->callbacks);
-  f->start_by_ns = 0;
+  SLIST_INIT(&f->list);
   *out = f;
   return 0;
 }
 
 void cf__future_retain(cf_future *f) {
-  atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
+  if (atomic_load_explicit(&f->refs, memory_order_relaxed) != 0)
+    atomic_fetch_add_explicit(&f->refs, 1, memory_order_relaxed);
 }
 
 struct cf_watch {
@@ -112,32 +137,46 @@ static void watch_release(struct cf_watch *w) {
     free(w);
 }
 
-/* A node left on a list of a future that is freed: never called. */
+/* A node left on the list of a future that goes away: never called. */
 static void drop_unrun(struct cf__listener *node) {
   switch (node->kind) {
   case CF__CALLBACK:
+  case CF__DEADLINE:
     free(node);
     break;
   case CF__WATCH:
     watch_release((struct cf_watch *)node);
     break;
   case CF__NODE:
-    break; /* a waiter holds a reference: never here while linked */
+    break; /* a waiter holds its future: never here while linked */
+  }
+}
+
+static void drop_list(cf_future *f) {
+  struct cf__listener *node;
+  while ((node = SLIST_FIRST(&f->list)) != NULL) {
+    SLIST_REMOVE_HEAD(&f->list, link);
+    drop_unrun(node);
   }
 }
 
 void cf__future_release(cf_future *f) {
+  if (atomic_load_explicit(&f->refs, memory_order_relaxed) == 0)
+    return; /* embedded: its owner frees it */
   if (atomic_fetch_sub_explicit(&f->refs, 1, memory_order_acq_rel) != 1)
     return;
-  struct cf__listener *node, *next;
-  TAILQ_FOREACH_SAFE(node, &f->notices, link, next) drop_unrun(node);
-  TAILQ_FOREACH_SAFE(node, &f->callbacks, link, next) drop_unrun(node);
+  drop_list(f);
   free(f);
 }
 
 void cf_future_destroy(cf_future *f) {
   if (f != NULL)
     cf__future_release(f);
+}
+
+void cf_future_deinit(cf_future *f) {
+  if (f != NULL)
+    drop_list(f);
 }
 
 cf_state cf_future_state(const cf_future *f) {
@@ -173,8 +212,23 @@ static void lock_listeners(cf_future *f) {
   }
 }
 
+/* Releases the lock bit, setting `also` (LISTENED, DEADLINE) with it. */
+static void unlock_listeners_setting(cf_future *f, uint32_t also) {
+  uint32_t w = atomic_load_explicit(&f->word, memory_order_relaxed);
+  while (!atomic_compare_exchange_weak_explicit(
+      &f->word, &w, (w & ~LOCKED) | also, memory_order_release,
+      memory_order_relaxed)) {
+  }
+}
+
 static void unlock_listeners(cf_future *f) {
   atomic_fetch_and_explicit(&f->word, ~LOCKED, memory_order_release);
+}
+
+/* Links `node` at the head; the caller holds the lock bit. */
+static void push(cf_future *f, struct cf__listener *node) {
+  SLIST_INSERT_HEAD(&f->list, node, link);
+  node->linked = true;
 }
 
 /* --------------------------------------------------------- transitions */
@@ -215,7 +269,7 @@ long cf_test_future_wakes(void) {
   return atomic_load_explicit(&future_wakes, memory_order_relaxed);
 }
 
-/* Calls a popped node's fn and lets the node go as its kind says.  The
+/* Calls a taken node's fn and lets the node go as its kind says.  The
  * kind is read first: a waiter may free its node once fn has run. */
 static void call_listener(struct cf__listener *node, cf_future *f) {
   enum cf__listener_kind kind = node->kind;
@@ -226,40 +280,70 @@ static void call_listener(struct cf__listener *node, cf_future *f) {
     watch_release((struct cf_watch *)node);
 }
 
-/* Pops the first node of `list` under the lock bit; NULL if empty.  With
- * `last`, an empty list also clears CALLING (under the same hold). */
-static struct cf__listener *pop(cf_future *f, struct cf__listener_list *list,
-                                bool last) {
+/* One round of a completion: what take_round found on the list. */
+struct round {
+  struct cf__listener_list notices;   /* waiter nodes and watches */
+  struct cf__listener_list callbacks; /* oldest first */
+  struct cf__listener_list deadlines; /* to free */
+};
+
+/* Takes the whole list under the lock bit, every node unlinked, sorted
+ * into `r` (popping newest first and pushing onto each list puts them
+ * back oldest first).  Returns false if it was empty, and then CALLING is
+ * cleared under the same hold. */
+static bool take_round(cf_future *f, struct round *r) {
+  SLIST_INIT(&r->notices);
+  SLIST_INIT(&r->callbacks);
+  SLIST_INIT(&r->deadlines);
   lock_listeners(f);
-  struct cf__listener *node = TAILQ_FIRST(list);
-  if (node != NULL) {
-    TAILQ_REMOVE(list, node, link);
-    node->linked = false;
-  } else if (last) {
+  bool any = !SLIST_EMPTY(&f->list);
+  if (!any) {
     /* Release: an adder whose fast path sees CALLING clear (even before
      * the unlock below) runs its callback after the ones run here. */
     atomic_fetch_and_explicit(&f->word, ~CALLING, memory_order_release);
   }
+  struct cf__listener *node;
+  while ((node = SLIST_FIRST(&f->list)) != NULL) {
+    SLIST_REMOVE_HEAD(&f->list, link);
+    node->linked = false;
+    switch (node->kind) {
+    case CF__NODE:
+    case CF__WATCH:
+      SLIST_INSERT_HEAD(&r->notices, node, link);
+      break;
+    case CF__CALLBACK:
+      SLIST_INSERT_HEAD(&r->callbacks, node, link);
+      break;
+    case CF__DEADLINE:
+      SLIST_INSERT_HEAD(&r->deadlines, node, link);
+      break;
+    }
+  }
   unlock_listeners(f);
-  return node;
+  return any;
 }
 
-/* The future just became done (with CALLING set): wake sleepers, tell the
- * notices, then run the callbacks, oldest first, each outside the lock
- * bit; `before` (if any) just before the first callback. */
+/* The future just became done (with CALLING set): wake sleepers, then, a
+ * round at a time, tell the notices and run the callbacks, oldest first,
+ * each outside the lock bit; `before` (if any) just before the first
+ * callback.  (A node may be freed once its fn ran: FOREACH_SAFE reads the
+ * next one first.) */
 static void completed(cf_future *f, uint32_t old, cf__before_callbacks_fn before,
                       void *ctx) {
   if (old & WAITING)
     wake_all(f);
-  struct cf__listener *node;
-  while ((node = pop(f, &f->notices, false)) != NULL)
-    call_listener(node, f);
   bool first = true;
-  while ((node = pop(f, &f->callbacks, true)) != NULL) {
-    if (first && before != NULL)
-      before(ctx);
-    first = false;
-    call_listener(node, f);
+  struct round r;
+  while (take_round(f, &r)) {
+    struct cf__listener *node, *next;
+    SLIST_FOREACH_SAFE(node, &r.notices, link, next) call_listener(node, f);
+    SLIST_FOREACH_SAFE(node, &r.callbacks, link, next) {
+      if (first && before != NULL)
+        before(ctx);
+      first = false;
+      call_listener(node, f);
+    }
+    SLIST_FOREACH_SAFE(node, &r.deadlines, link, next) free(node);
   }
 }
 
@@ -275,29 +359,77 @@ bool cf_future_cancel(cf_future *f) {
   return s == CF_CANCELLED || s == CF_CANCELLED_AND_NOTIFIED;
 }
 
+/* The deadline node on the list, or NULL; the caller holds the lock bit. */
+static struct deadline_node *find_deadline(cf_future *f) {
+  struct cf__listener *node;
+  SLIST_FOREACH(node, &f->list, link) {
+    if (node->kind == CF__DEADLINE)
+      return (struct deadline_node *)node;
+  }
+  return NULL;
+}
+
 int cf_future_set_start_by(cf_future *f, const struct timespec *start_by) {
   if (f == NULL || !cf__deadline_valid(start_by))
     return EINVAL;
-  if (start_by == NULL) {
-    f->start_by_ns = 0;
-    return 0;
+  int64_t ns = 0;
+  if (start_by != NULL) {
+    if (start_by->tv_sec > INT64_MAX / 1000000000 - 1)
+      ns = INT64_MAX;
+    else
+      ns = (int64_t)start_by->tv_sec * 1000000000 + start_by->tv_nsec;
+    if (ns <= 0)
+      ns = 1; /* 0 means none */
   }
-  int64_t ns;
-  if (start_by->tv_sec > INT64_MAX / 1000000000 - 1)
-    ns = INT64_MAX;
-  else
-    ns = (int64_t)start_by->tv_sec * 1000000000 + start_by->tv_nsec;
-  f->start_by_ns = ns > 0 ? ns : 1; /* 0 means none */
-  return 0;
+  struct deadline_node *fresh = NULL;
+  for (;;) {
+    lock_listeners(f);
+    struct deadline_node *node = find_deadline(f);
+    if (node != NULL && start_by != NULL) {
+      node->start_by_ns = ns; /* updated in place */
+      unlock_listeners(f);
+      free(fresh);
+      return 0;
+    }
+    if (node != NULL) { /* removed; the DEADLINE bit stays, a hint */
+      SLIST_REMOVE(&f->list, &node->listener, cf__listener, link);
+      unlock_listeners(f);
+      free(node);
+      return 0;
+    }
+    if (start_by == NULL) {
+      unlock_listeners(f);
+      return 0;
+    }
+    if (fresh != NULL) {
+      push(f, &fresh->listener);
+      unlock_listeners_setting(f, LISTENED | DEADLINE);
+      return 0;
+    }
+    unlock_listeners(f); /* allocate outside the lock bit, then look again */
+    if ((fresh = cf__malloc(sizeof *fresh)) == NULL)
+      return ENOMEM;
+    fresh->listener.kind = CF__DEADLINE;
+    fresh->listener.fn = NULL;
+    fresh->listener.arg = NULL;
+    fresh->start_by_ns = ns;
+  }
 }
 
 bool cf__future_expire_if_late(cf_future *f) {
-  if (f->start_by_ns == 0)
-    return false; /* the common case: one predictable branch */
+  uint32_t w = atomic_load_explicit(&f->word, memory_order_relaxed);
+  if ((w & DEADLINE) == 0)
+    return false; /* the common case: one load, one branch */
+  lock_listeners(f);
+  struct deadline_node *node = find_deadline(f);
+  int64_t start_by_ns = node != NULL ? node->start_by_ns : 0;
+  unlock_listeners(f);
+  if (start_by_ns == 0)
+    return false; /* it was removed */
   struct timespec now;
   clock_gettime(CLOCK_MONOTONIC, &now);
   int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-  if (now_ns < f->start_by_ns)
+  if (now_ns < start_by_ns)
     return false;
   uint32_t old;
   if (!transition(f, CF_PENDING, CF_CANCELLED | EXPIRED | CALLING, &old))
@@ -329,6 +461,13 @@ int cf__future_finish(cf_future *f, cf__before_callbacks_fn before,
                       void *ctx) {
   if (f == NULL)
     return EINVAL;
+  /* Nobody waits, no node was ever linked, nobody holds the lock bit:
+   * one CAS, and nothing to tell anyone. */
+  uint32_t w = CF_RUNNING;
+  if (atomic_compare_exchange_strong_explicit(&f->word, &w, CF_FINISHED,
+                                              memory_order_acq_rel,
+                                              memory_order_acquire))
+    return 0;
   uint32_t old;
   if (!transition(f, CF_RUNNING, CF_FINISHED | CALLING, &old))
     return EINVAL;
@@ -340,14 +479,6 @@ int cf_future_finish(cf_future *f) { return cf__future_finish(f, NULL, NULL); }
 
 static bool future_done(const void *ctx) {
   return cf_future_is_done(ctx);
-}
-
-static bool deadline_passed(const struct timespec *deadline) {
-  if (deadline == NULL)
-    return false;
-  struct timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return !timespeccmp(&now, deadline, <);
 }
 
 /* Each thread learns how long spinning pays for its own waits. */
@@ -363,7 +494,7 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
     return EDEADLK;
   /* A deadline already past is a poll: no WAITING bit, so the completer
    * pays no futex wake for a waiter that is gone. */
-  if (deadline_passed(deadline))
+  if (cf__deadline_passed(deadline))
     return ETIMEDOUT;
   /* Spin before parking. */
   {
@@ -403,9 +534,8 @@ bool cf__future_add_notice(cf_future *f, struct cf__listener *node) {
     node->fn(node->arg, f);
     return false;
   }
-  TAILQ_INSERT_TAIL(&f->notices, node, link);
-  node->linked = true;
-  unlock_listeners(f);
+  push(f, node);
+  unlock_listeners_setting(f, LISTENED);
   return true;
 }
 
@@ -413,7 +543,7 @@ bool cf__future_remove_notice(cf_future *f, struct cf__listener *node) {
   lock_listeners(f);
   bool was_linked = node->linked;
   if (was_linked) {
-    TAILQ_REMOVE(&f->notices, node, link);
+    SLIST_REMOVE(&f->list, node, cf__listener, link);
     node->linked = false;
   }
   unlock_listeners(f);
@@ -442,9 +572,8 @@ int cf_future_add_done_callback(cf_future *f, cf_done_fn fn, void *arg) {
     fn(arg, f); /* done meanwhile, and nobody will look again */
     return 0;
   }
-  TAILQ_INSERT_TAIL(&f->callbacks, node, link);
-  node->linked = true;
-  unlock_listeners(f);
+  push(f, node);
+  unlock_listeners_setting(f, LISTENED);
   return 0;
 }
 

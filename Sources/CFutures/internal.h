@@ -12,30 +12,29 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* A done-listener on a future.  Two kinds of list hold them:
- *   notices    waiter nodes and watches: they only wake someone, so they
- *              run first, before any callback, and one added to a future
- *              that is already done runs at once even while its completer
- *              still runs callbacks (a done future is reported done at
- *              once, whatever a slow callback does);
- *   callbacks  user done-callbacks: run in the order added, one at a
- *              time, after the notices.
- * `linked` says the node is on one of its future's lists; it is read and
- * written only while that future's lock bit is held. */
-enum cf__listener_kind {
-  CF__CALLBACK, /* heap node, freed after it runs */
-  CF__NODE,     /* a waiter's node, embedded in the waiter: never freed here */
-  CF__WATCH     /* a cf_watch: reference counted (see future.c) */
-};
+/* A done-listener on a future: on its one list (a stack, newest first),
+ * of one of these kinds:
+ *   CALLBACK  a user done-callback: run in the order added, after the
+ *             notices of the same round;
+ *   NODE      a waiter's node, embedded in the waiter (never freed here);
+ *   WATCH     a cf_watch, reference counted (see future.c);
+ *   DEADLINE  a must-start-by deadline (fn unused), freed at completion.
+ * NODE and WATCH are notices: they only wake someone, so they run first,
+ * and one added to a future that is already done runs at once even while
+ * its completer still runs callbacks (a done future is reported done at
+ * once, whatever a slow callback does).  `linked` says the node is on its
+ * future's list; it is read and written only while that future's lock bit
+ * is held. */
+enum cf__listener_kind { CF__CALLBACK, CF__NODE, CF__WATCH, CF__DEADLINE };
 
 struct cf__listener {
-  TAILQ_ENTRY(cf__listener) link;
+  SLIST_ENTRY(cf__listener) link;
   cf_done_fn fn;
   void *arg;
   enum cf__listener_kind kind;
   bool linked;
 };
-TAILQ_HEAD(cf__listener_list, cf__listener);
+SLIST_HEAD(cf__listener_list, cf__listener);
 
 /* Adds a notice `node` (fn, arg and kind set by the caller) or, when the
  * future is already done, calls node->fn at once on this thread.  Returns
@@ -72,12 +71,16 @@ void cf__future_release(cf_future *future);
 /* The future the calling thread is running as a task, or NULL. */
 extern _Thread_local cf_future *cf__current_future;
 
+/* True once `deadline` (not NULL) is now or past. */
+bool cf__deadline_passed(const struct timespec *deadline);
+
 /* NULL, or tv_nsec within [0, 1e9): what pthread and futex accept. */
 bool cf__deadline_valid(const struct timespec *deadline);
 
 /* Allocation that honours cf_test_fail_allocations. */
 void *cf__malloc(size_t size);
 void *cf__calloc(size_t count, size_t size);
+void *cf__realloc(void *old, size_t size);
 /* True when a test asked this thread start to fail. */
 bool cf__thread_start_should_fail(void);
 

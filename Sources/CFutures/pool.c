@@ -151,9 +151,11 @@ static void cancel_item(cf_item *it) {
   } else {
     it->fn(it->arg, CF_TASK_RUN);
   }
-  it->fn(it->arg, CF_TASK_RELEASE);
+  /* The future's reference first: RELEASE may free an embedded future's
+   * storage (it is its owner's), so nothing touches it after. */
   if (it->future != NULL)
     cf__future_release(it->future);
+  it->fn(it->arg, CF_TASK_RELEASE);
 }
 
 static void free_pool(cf_pool *p) {
@@ -198,6 +200,7 @@ struct standing {
 
 static int start_worker(cf_pool *p);
 static bool take_idle_token(cf_pool *p);
+static bool may_grow(const cf_pool *p);
 
 /* The liveness step (see the top of this file): the calling worker
  * advertised itself idle and is about to run user callbacks, which may
@@ -228,21 +231,21 @@ static bool run_item(cf_pool *p, const cf_item *it) {
   }
   cf__future_expire_if_late(it->future); /* must-start-by deadline */
   if (cf_future_set_running_or_notify_cancel(it->future) != 0) {
-    it->fn(it->arg, CF_TASK_RELEASE); /* cancelled: skipped, once */
-    cf__future_release(it->future);
+    cf__future_release(it->future); /* cancelled: skipped, once */
+    it->fn(it->arg, CF_TASK_RELEASE);
     return false;
   }
   cf__current_future = it->future;
   it->fn(it->arg, is_broken(p) ? CF_TASK_BROKEN : CF_TASK_RUN);
   cf__current_future = NULL;
   struct standing standing = {.pool = p, .token_out = false};
-  if (cf__queue_looks_empty(p->queue)) {
+  if (may_grow(p) && cf__queue_looks_empty(p->queue)) {
     atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
     standing.token_out = true;
   }
   cf__future_finish(it->future, stand_down, &standing);
+  cf__future_release(it->future); /* before RELEASE: see cancel_item */
   it->fn(it->arg, CF_TASK_RELEASE);
-  cf__future_release(it->future);
   return standing.token_out;
 }
 
@@ -285,7 +288,7 @@ static void *worker_main(void *arg) {
   for (;;) {
     int rc = cf_queue_poll(p->queue, &it);
     if (rc == EAGAIN) {
-      if (!counted_idle)
+      if (!counted_idle && may_grow(p))
         atomic_fetch_add_explicit(&p->idle_tokens, 1, memory_order_release);
       counted_idle = true;
       rc = cf_queue_take(p->queue, &it, NULL);
@@ -325,6 +328,14 @@ static int start_worker(cf_pool *p) {
   return 0;
 }
 
+/* True while the pool may still start a worker.  Threads never leave
+ * before shutdown, so once it is false it stays false, and the idle-token
+ * bookkeeping (which only decides whether to start one) is skipped. */
+static bool may_grow(const cf_pool *p) {
+  return atomic_load_explicit(&p->threads, memory_order_relaxed) <
+         p->max_workers;
+}
+
 static bool take_idle_token(cf_pool *p) {
   long n = atomic_load_explicit(&p->idle_tokens, memory_order_relaxed);
   while (n > 0) {
@@ -345,6 +356,8 @@ static bool take_idle_token(cf_pool *p) {
  * queued. */
 static int ensure_worker(cf_pool *p, bool *started) {
   *started = false;
+  if (!may_grow(p))
+    return 0; /* every worker is there: nothing to decide */
   if (take_idle_token(p)) {
     *started = true; /* an idle worker counts as reserved for this item */
     return 0;

@@ -18,11 +18,16 @@
  * Signalling: wake one sleeper, and only when one sleeps, so a busy queue
  * makes no futex call.  A taker with no deadline first spins (one at a
  * time: `spinning`) on the atomic mirrors `available` and `closed_flag`,
- * written under the lock and read without it; a spinner is not a sleeper,
- * so a put it is waiting for makes no futex call either.  A woken thread that leaves with the condition
- * still true for others passes the wake-up on (a timed-out waiter may have
- * swallowed a signal meant for another).  close broadcasts to both sides.
- * Every wait sits in a `while` that re-checks its predicate.
+ * written under the lock and read without it; a putter with no deadline
+ * facing a full queue does the same (`put_spinning`) on `available`.  A
+ * spinner is not a sleeper, and a sleeper is not woken while a spinner of
+ * its side spins (Go's scheduler wakes a thread only when none spins): the
+ * spinner takes the lock once it sees its condition and then passes a
+ * wake-up on if more remains, so nothing is missed.  A woken thread that
+ * leaves with the condition still true for others passes the wake-up on
+ * (a timed-out waiter may have swallowed a signal meant for another).
+ * close broadcasts to both sides.  Every wait sits in a `while` that
+ * re-checks its predicate.
  */
 #include "internal.h"
 
@@ -48,9 +53,11 @@ struct cf_queue {
   size_t putters_waiting;
   bool closed;
   bool spinning;               /* a taker spins now (under lock) */
+  bool put_spinning;           /* a putter spins now (under lock) */
   _Atomic size_t available;    /* mirrors count */
   atomic_bool closed_flag;     /* mirrors closed */
-  _Atomic int64_t spin_budget; /* adaptive, see cf__spin_until */
+  _Atomic int64_t spin_budget; /* takers', adaptive: see cf__spin_until */
+  _Atomic int64_t put_spin_budget; /* putters' */
   cf_item *items;
 };
 
@@ -70,6 +77,7 @@ int cf_queue_create(size_t capacity, cf_queue **out) {
   atomic_init(&q->available, 0);
   atomic_init(&q->closed_flag, false);
   atomic_init(&q->spin_budget, 20000);
+  atomic_init(&q->put_spin_budget, 20000);
   cf__mutex_init_adaptive(&q->lock);
   cf__cond_init_monotonic(&q->not_empty);
   cf__cond_init_monotonic(&q->not_full);
@@ -88,23 +96,29 @@ void cf_queue_destroy(cf_queue *q) {
 }
 
 /* Called with the lock held and count == slots < capacity: doubles the
- * ring (up to capacity), the items moved in order to its front.  Returns
- * false, changing nothing, when the memory cannot be had. */
+ * ring (up to capacity).  realloc keeps items[0 .. slots) where they were
+ * (large rings are moved by remapping pages, not by copying); the items
+ * before take_index — the wrapped part — then move to just after the old
+ * end, so the ring is contiguous from take_index again.  Returns false,
+ * changing nothing, when the memory cannot be had. */
 static bool grow(cf_queue *q) {
   size_t slots = q->slots > q->capacity / 2 ? q->capacity : q->slots * 2;
-  cf_item *items = cf__malloc(slots * sizeof(cf_item));
+  cf_item *items = cf__realloc(q->items, slots * sizeof(cf_item));
   if (items == NULL)
     return false;
-  size_t first = q->slots - q->take_index; /* from take_index to the end */
-  if (first > q->count)
-    first = q->count;
-  memcpy(items, q->items + q->take_index, first * sizeof(cf_item));
-  memcpy(items + first, q->items, (q->count - first) * sizeof(cf_item));
-  free(q->items);
+  size_t wrapped = q->take_index; /* the ring is full: take_index == put_index */
+  size_t room = slots - q->slots;
+  if (wrapped <= room) {
+    memcpy(items + q->slots, items, wrapped * sizeof(cf_item));
+    q->put_index = (q->slots + wrapped) % slots;
+  } else { /* capacity cut the doubling short: move the tail instead */
+    size_t tail = q->slots - q->take_index;
+    memmove(items + slots - tail, items + q->take_index, tail * sizeof(cf_item));
+    q->take_index = slots - tail;
+    q->put_index = wrapped;
+  }
   q->items = items;
   q->slots = slots;
-  q->take_index = 0;
-  q->put_index = q->count == slots ? 0 : q->count;
   return true;
 }
 
@@ -118,7 +132,7 @@ static int enqueue(cf_queue *q, const cf_item *item) {
     q->put_index = 0;
   q->count++;
   atomic_store_explicit(&q->available, q->count, memory_order_release);
-  if (q->takers_waiting > 0)
+  if (q->takers_waiting > 0 && !q->spinning)
     cf__signal(&q->not_empty);
   return 0;
 }
@@ -130,8 +144,15 @@ static void dequeue(cf_queue *q, cf_item *out) {
     q->take_index = 0;
   q->count--;
   atomic_store_explicit(&q->available, q->count, memory_order_relaxed);
-  if (q->putters_waiting > 0)
+  if (q->putters_waiting > 0 && !q->put_spinning)
     cf__signal(&q->not_full);
+}
+
+static bool room_or_closed(const void *ctx) {
+  const cf_queue *q = ctx;
+  return atomic_load_explicit(&q->available, memory_order_relaxed) <
+             q->capacity ||
+         atomic_load_explicit(&q->closed_flag, memory_order_relaxed);
 }
 
 int cf_queue_put(cf_queue *q, const cf_item *item,
@@ -140,6 +161,14 @@ int cf_queue_put(cf_queue *q, const cf_item *item,
     return EINVAL;
   int rc = 0;
   cf__lock(&q->lock);
+  if (q->count == q->capacity && !q->closed && deadline == NULL &&
+      !q->put_spinning) {
+    q->put_spinning = true;
+    cf__unlock(&q->lock);
+    cf__spin_until(room_or_closed, q, &q->put_spin_budget);
+    cf__lock(&q->lock);
+    q->put_spinning = false;
+  }
   while (!q->closed && q->count == q->capacity && rc == 0) {
     q->putters_waiting++;
     rc = cf__cond_wait(&q->not_full, &q->lock, deadline);

@@ -23,6 +23,14 @@ int cf_deadline_after(int64_t timeout_ns, struct timespec *out) {
   return 0;
 }
 
+bool cf__deadline_passed(const struct timespec *deadline) {
+  if (deadline == NULL)
+    return false;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return !timespeccmp(&now, deadline, <);
+}
+
 bool cf__deadline_valid(const struct timespec *deadline) {
   return deadline == NULL ||
          (deadline->tv_nsec >= 0 && deadline->tv_nsec < 1000000000);
@@ -112,6 +120,12 @@ void *cf__malloc(size_t size) {
   if (take_one(&fail_allocations))
     return NULL;
   return malloc(size);
+}
+
+void *cf__realloc(void *old, size_t size) {
+  if (take_one(&fail_allocations))
+    return NULL;
+  return realloc(old, size);
 }
 
 void *cf__calloc(size_t count, size_t size) {

@@ -2,70 +2,96 @@
  * waiter.c — the completion waiter behind as_completed and wait (the C twin
  * of CPython's _Waiter): each watched future gets a listener node that,
  * when the future becomes done, pushes the node onto the waiter's ready
- * ring and wakes the waiter's thread if it sleeps.  Nothing polls.
+ * stack and wakes the waiter's thread if it sleeps.  Nothing polls, and
+ * no lock is taken per completion.
  *
- * Invariants, under `lock`:
- *   taken <= added <= capacity; ready holds ready_count node indices,
- *   oldest at ready_head; each node is pushed at most once, and a node is
- *   `delivered` once pushed or taken early (below), never both;
- *   inflight counts nodes whose listener fn may still run: raised before a
- *   node is handed to its future, lowered by the fn itself or by a
- *   successful unlink.  destroy waits for inflight == 0, so no fn can
- *   touch a freed waiter.
- * Taking early: a future turns done (its state word) before its listeners
- * run, and they run in the order added — after user callbacks added
- * earlier, which may take their time.  So a next() whose deadline has
- * passed with nothing ready looks for a node whose future is already done
- * and takes it at once; its listener, when it comes, then pushes nothing.
- * A done future is never reported as unfinished.
- *
- * Lock order: a listener fn takes `lock` while no future's lock bit is held
- * (futures run listeners outside their lock bit), so no two locks nest.
+ * One thread uses a waiter (adds, takes, destroys); completions come from
+ * any thread.  So `added`, `taken`, `batch` and the duplicate table are the
+ * consumer's alone; what completers touch is atomic:
+ *   ready     a stack (Treiber) of pushed nodes, newest first.  A completer
+ *             pushes with a CAS; the consumer takes the whole stack with one
+ *             exchange and reverses it into `batch`, oldest first — so
+ *             completions are handed over in batches, in completion order.
+ *   sleeping  the consumer is (about to be) asleep on a futex on this word.
+ *             It sets it, then looks at `ready` once more, then sleeps while
+ *             it is still set; a completer pushes, then swaps it to 0 and
+ *             wakes the consumer if it was set.  Both sides use sequentially
+ *             consistent order, so either the consumer's second look sees
+ *             the push or the completer's swap sees the sleeper.
+ *   inflight  listener fns that may still touch the waiter: raised before a
+ *             node is handed to its future, lowered by the fn itself as its
+ *             last touch, or by a successful unlink.  destroy waits for 0,
+ *             so no fn can touch a freed waiter.
+ *   delivered per node: pushed, or taken early (below) — never both, and
+ *             each at most once: whoever swaps it to true first.
+ * Taking early: a future turns done (its state word) a moment before its
+ * listener runs.  So a next() whose deadline has passed with nothing ready
+ * looks for a node whose future is already done and takes it at once; its
+ * listener, when it comes, then pushes nothing.  A done future is never
+ * reported as unfinished.
  */
 #include "internal.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct node {
   struct cf__listener listener;
   cf_waiter *waiter;
   cf_future *future;
   size_t tag;
-  bool delivered; /* pushed onto ready, or taken early; under lock */
+  struct node *next_ready; /* on `ready` or in `batch` */
+  atomic_bool delivered;
 };
 
 struct cf_waiter {
-  pthread_mutex_t lock;
-  pthread_cond_t cond;
+  _Atomic(struct node *) ready;
+  _Atomic uint32_t sleeping;
+  _Atomic size_t inflight;
   size_t capacity;
   size_t added;
   size_t taken;
-  size_t inflight;
-  size_t sleepers;
-  size_t ready_head;
-  size_t ready_count;
-  size_t *ready; /* ring of node indices, capacity long */
+  struct node *batch; /* taken from `ready`, oldest first */
   struct node *nodes;
+  /* The futures added, for EEXIST: open addressing, `mask + 1` slots (a
+   * power of two at least twice the capacity), NULL for empty. */
+  cf_future **seen;
+  size_t mask;
 };
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val,
+                  const struct timespec *abs_deadline) {
+  return syscall(SYS_futex, (uint32_t *)addr, op | FUTEX_PRIVATE_FLAG, val,
+                 abs_deadline, NULL, FUTEX_BITSET_MATCH_ANY);
+}
 
 int cf_waiter_create(size_t capacity, cf_waiter **out) {
   if (capacity == 0 || out == NULL ||
-      capacity > SIZE_MAX / sizeof(struct node))
+      capacity > SIZE_MAX / 4 / sizeof(struct node))
     return EINVAL;
+  size_t slots = 2;
+  while (slots < 2 * capacity)
+    slots *= 2;
   cf_waiter *w = cf__calloc(1, sizeof *w);
   if (w == NULL)
     return ENOMEM;
-  w->ready = cf__malloc(capacity * sizeof(size_t));
   w->nodes = cf__malloc(capacity * sizeof(struct node));
-  if (w->ready == NULL || w->nodes == NULL) {
-    free(w->ready);
+  w->seen = cf__calloc(slots, sizeof(cf_future *));
+  if (w->nodes == NULL || w->seen == NULL) {
     free(w->nodes);
+    free(w->seen);
     free(w);
     return ENOMEM;
   }
   w->capacity = capacity;
-  cf__mutex_init(&w->lock);
-  cf__cond_init_monotonic(&w->cond);
+  w->mask = slots - 1;
+  atomic_init(&w->ready, NULL);
+  atomic_init(&w->sleeping, 0);
+  atomic_init(&w->inflight, 0);
   *out = w;
   return 0;
 }
@@ -84,53 +110,78 @@ static void on_done(void *arg, cf_future *future) {
   (void)future;
   struct node *n = arg;
   cf_waiter *w = node_waiter(n);
-  cf__lock(&w->lock);
-  if (!n->delivered) {
-    n->delivered = true;
-    size_t slot = (w->ready_head + w->ready_count) % w->capacity;
-    w->ready[slot] = (size_t)(n - w->nodes);
-    w->ready_count++;
+  if (!atomic_exchange(&n->delivered, true)) {
+    struct node *head = atomic_load(&w->ready);
+    do {
+      n->next_ready = head;
+    } while (!atomic_compare_exchange_weak(&w->ready, &head, n));
+    if (atomic_exchange(&w->sleeping, 0) != 0)
+      futex(&w->sleeping, FUTEX_WAKE, 1, NULL);
   }
-  w->inflight--;
-  if (w->sleepers > 0)
-    cf__broadcast(&w->cond); /* the user's thread, or destroy */
-  cf__unlock(&w->lock);
+  atomic_fetch_sub(&w->inflight, 1);
   /* From here on `w` may be freed by destroy: touch nothing. */
+}
+
+/* Records `f` in the duplicate table; false if it is there already. */
+static bool first_sight(cf_waiter *w, cf_future *f) {
+  size_t i = ((uintptr_t)f >> 4) * (size_t)0x9E3779B97F4A7C15ull & w->mask;
+  while (w->seen[i] != NULL) {
+    if (w->seen[i] == f)
+      return false;
+    i = (i + 1) & w->mask;
+  }
+  w->seen[i] = f;
+  return true;
 }
 
 int cf_waiter_add(cf_waiter *w, cf_future *f, size_t tag) {
   if (w == NULL || f == NULL)
     return EINVAL;
-  cf__lock(&w->lock);
-  if (w->added == w->capacity) {
-    cf__unlock(&w->lock);
+  if (w->added == w->capacity)
     return ENOSPC;
-  }
+  if (!first_sight(w, f))
+    return EEXIST;
   struct node *n = &w->nodes[w->added++];
-  w->inflight++;
-  cf__unlock(&w->lock);
-
+  atomic_fetch_add(&w->inflight, 1);
   n->waiter = w;
   n->future = f;
   n->tag = tag;
-  n->delivered = false;
+  n->next_ready = NULL;
+  atomic_init(&n->delivered, false);
   n->listener.fn = on_done;
   n->listener.arg = n;
   n->listener.kind = CF__NODE;
   n->listener.linked = false;
-  cf__future_retain(f); /* dropped by cf_waiter_destroy */
+  cf__future_retain(f); /* dropped by cf_waiter_destroy (not embedded) */
   cf__future_add_notice(f, &n->listener);
   return 0;
 }
 
-/* Called with `lock` held, the deadline passed and nothing ready: takes a
- * node whose future is done though its listener has not run yet (see the
- * top of this file).  O(added), on the timeout path only. */
+/* Moves what completers pushed into `batch`, oldest first; false if none. */
+static bool take_pushed(cf_waiter *w) {
+  struct node *newest = atomic_exchange(&w->ready, NULL);
+  if (newest == NULL)
+    return false;
+  struct node *oldest = NULL;
+  while (newest != NULL) {
+    struct node *next = newest->next_ready;
+    newest->next_ready = oldest;
+    oldest = newest;
+    newest = next;
+  }
+  /* The batch was empty (next() drains it first). */
+  w->batch = oldest;
+  return true;
+}
+
+/* The deadline passed with nothing ready: takes a node whose future is
+ * done though its listener has not pushed it yet (see the top of this
+ * file).  O(added), on the timeout path only. */
 static bool take_early(cf_waiter *w, size_t *tag) {
   for (size_t i = 0; i < w->added; i++) {
     struct node *n = &w->nodes[i];
-    if (!n->delivered && cf_future_is_done(n->future)) {
-      n->delivered = true;
+    if (!atomic_load(&n->delivered) && cf_future_is_done(n->future) &&
+        !atomic_exchange(&n->delivered, true)) {
       w->taken++;
       *tag = n->tag;
       return true;
@@ -139,69 +190,67 @@ static bool take_early(cf_waiter *w, size_t *tag) {
   return false;
 }
 
+static bool anything_pushed(const void *ctx) {
+  const cf_waiter *w = ctx;
+  return atomic_load_explicit((_Atomic(struct node *) *)&w->ready,
+                              memory_order_relaxed) != NULL;
+}
+
+/* The consumer's spin budget, per thread, as cf_future_wait's. */
+static _Thread_local _Atomic int64_t waiter_spin_budget = 20000;
+
 int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
                    size_t *tag) {
   if (w == NULL || tag == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
-  int rc = 0;
-  cf__lock(&w->lock);
-  while (w->ready_count == 0 && w->taken < w->added && rc == 0) {
-    w->sleepers++;
-    rc = cf__cond_wait(&w->cond, &w->lock, deadline);
-    w->sleepers--;
+  bool spun = false;
+  for (;;) {
+    if (w->batch != NULL || take_pushed(w)) {
+      struct node *n = w->batch;
+      w->batch = n->next_ready;
+      w->taken++;
+      *tag = n->tag;
+      return 0;
+    }
+    if (w->taken == w->added)
+      return ENOENT;
+    if (cf__deadline_passed(deadline))
+      return take_early(w, tag) ? 0 : ETIMEDOUT;
+    if (!spun && deadline == NULL) {
+      spun = true;
+      cf__spin_until(anything_pushed, w, &waiter_spin_budget);
+      continue;
+    }
+    atomic_store(&w->sleeping, 1);
+    if (atomic_load(&w->ready) != NULL) {
+      atomic_store(&w->sleeping, 0);
+      continue;
+    }
+    futex(&w->sleeping, FUTEX_WAIT_BITSET, 1, deadline);
+    atomic_store(&w->sleeping, 0);
   }
-  if (w->ready_count > 0) {
-    size_t index = w->ready[w->ready_head];
-    w->ready_head = (w->ready_head + 1) % w->capacity;
-    w->ready_count--;
-    w->taken++;
-    *tag = w->nodes[index].tag;
-    rc = 0;
-  } else if (w->taken == w->added) {
-    rc = ENOENT;
-  } else if (take_early(w, tag)) {
-    rc = 0;
-  }
-  cf__unlock(&w->lock);
-  return rc;
 }
 
 size_t cf_waiter_remaining(const cf_waiter *w) {
-  if (w == NULL)
-    return 0;
-  cf_waiter *mw = (cf_waiter *)w;
-  cf__lock(&mw->lock);
-  size_t n = mw->added - mw->taken;
-  cf__unlock(&mw->lock);
-  return n;
+  return w == NULL ? 0 : w->added - w->taken;
 }
 
 void cf_waiter_destroy(cf_waiter *w) {
   if (w == NULL)
     return;
-  cf__lock(&w->lock);
-  size_t added = w->added;
-  cf__unlock(&w->lock);
-  for (size_t i = 0; i < added; i++) {
+  for (size_t i = 0; i < w->added; i++) {
     struct node *n = &w->nodes[i];
-    if (cf__future_remove_notice(n->future, &n->listener)) {
-      cf__lock(&w->lock);
-      w->inflight--;
-      cf__unlock(&w->lock);
-    }
+    if (cf__future_remove_notice(n->future, &n->listener))
+      atomic_fetch_sub(&w->inflight, 1);
   }
-  cf__lock(&w->lock);
-  while (w->inflight > 0) {
-    w->sleepers++;
-    cf__cond_wait(&w->cond, &w->lock, NULL);
-    w->sleepers--;
+  /* A completion still delivering to a node ends in a few instructions. */
+  for (unsigned spins = 0; atomic_load(&w->inflight) > 0; spins++) {
+    if (spins > 64)
+      sched_yield();
   }
-  cf__unlock(&w->lock);
-  for (size_t i = 0; i < added; i++)
+  for (size_t i = 0; i < w->added; i++)
     cf__future_release(w->nodes[i].future);
-  pthread_cond_destroy(&w->cond);
-  pthread_mutex_destroy(&w->lock);
-  free(w->ready);
+  free(w->seen);
   free(w->nodes);
   free(w);
 }

@@ -6,19 +6,32 @@ internal import CFutures
 import Glibc
 #endif
 
-/// Owns one `cf_future`.
+/// A future's embedded storage: CF_FUTURE_SIZE (16) zero bytes are a
+/// PENDING `cf_future` — nothing to allocate, nothing to call.  The first
+/// stored property of every AnyFuture; the C core works on it in place.
+struct CFutureStorage {
+  private var words: (UInt64, UInt64) = (0, 0)
+}
+
+/// The C core's view of one future: the address of its embedded
+/// `cf_future`.  Not reference counted there: the AnyFuture owns it, and
+/// the pool's items and the waiters keep that object alive while they hold
+/// its future.
 struct CFutureCore: @unchecked Sendable {
   // @unchecked: a cf_future is built for use from any thread (its only
-  // state is an atomic word and lists guarded by a bit of that word).
+  // state is an atomic word and a list guarded by a bit of that word).
   let pointer: OpaquePointer
 
-  init() throws {
-    var out: OpaquePointer?
-    try checkC(cf_future_create(&out), "cannot create a future")
-    pointer = out!
+  static func makeStorage() -> CFutureStorage { CFutureStorage() }
+
+  /// AnyFuture's `storage`, at a fixed place in the object (see its
+  /// layout).
+  @inline(__always)
+  static func core(of future: AnyFuture) -> CFutureCore {
+    CFutureCore(pointer: OpaquePointer(future.storageAddress))
   }
 
-  func destroy() { cf_future_destroy(pointer) }
+  func destroy() { cf_future_deinit(pointer) }
 
   var snapshot: FutureStateSnapshot {
     switch cf_future_state(pointer) {
@@ -78,9 +91,9 @@ struct CFutureCore: @unchecked Sendable {
     return true
   }
 
-  func setStartDeadline(_ deadline: Deadline) {
+  func setStartDeadline(_ deadline: Deadline) throws {
     let rc = deadline.withPointer { cf_future_set_start_by(pointer, $0) }
-    precondition(rc == 0, "cf_future_set_start_by returned \(rc)")
+    try checkC(rc, "cannot submit")
   }
 
   func startOnCaller() -> Bool {

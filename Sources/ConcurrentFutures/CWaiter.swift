@@ -9,9 +9,13 @@ import Glibc
 /// Owns one `cf_waiter`: completions of many futures, in completion order.
 final class CWaiter {
   private let pointer: OpaquePointer?
+  /// Held until the C waiter is destroyed: their embedded futures are not
+  /// reference counted by the core.
+  private let futures: [AnyFuture]
 
   /// No futures: an empty waiter (next() says exhausted at once).
   init(futures: [AnyFuture]) throws {
+    self.futures = futures
     guard !futures.isEmpty else {
       pointer = nil
       return

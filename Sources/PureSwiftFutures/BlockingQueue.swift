@@ -132,18 +132,28 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
   var isEmpty: Bool { lock.withLock { count == 0 } }
 
   // Called with the lock held and count == slots < capacity: doubles the
-  // ring (up to capacity), moving the items in order to its front.
+  // ring (up to capacity).  realloc keeps the cells where they were (large
+  // rings move by remapping pages, not by copying; Element is a class
+  // reference, which moves bitwise); the wrapped part, before takeIndex,
+  // then moves to just after the old end.
   private func grow() throws(Refusal) {
     let newSlots = slots > capacity / 2 ? capacity : slots * 2
-    guard let cells = Self.allocate(newSlots) else { throw .outOfMemory }
-    for i in 0..<count {
-      (cells + i).moveInitialize(from: items + (takeIndex + i) % slots, count: 1)
+    guard !TestHooks.takeAllocationFailure(),
+      let raw = realloc(items, newSlots * MemoryLayout<Element>.stride)
+    else { throw .outOfMemory }
+    let cells = raw.bindMemory(to: Element.self, capacity: newSlots)
+    let wrapped = takeIndex  // the ring is full: takeIndex == putIndex
+    if wrapped <= newSlots - slots {
+      (cells + slots).moveInitialize(from: cells, count: wrapped)
+      putIndex = (slots + wrapped) % newSlots
+    } else {  // capacity cut the doubling short: move the tail instead
+      let tail = slots - takeIndex
+      (cells + newSlots - tail).moveInitialize(from: cells + takeIndex, count: tail)
+      takeIndex = newSlots - tail
+      putIndex = wrapped
     }
-    free(items)
     items = cells
     slots = newSlots
-    takeIndex = 0
-    putIndex = count == newSlots ? 0 : count
   }
 
   // Called with the lock held and count < capacity.

@@ -61,9 +61,12 @@ final class FutureState: @unchecked Sendable {
     init(_ notify: @escaping @Sendable () -> Void) { self.notify = notify }
   }
 
-  /// A PENDING future.  Never throws here (the contract allows
-  /// `.resourceExhausted` for the C core, whose allocation can fail).
-  init() throws {}
+  init() {}
+
+  /// A PENDING future's state: the future keeps this object.
+  static func makeStorage() -> FutureState { FutureState() }
+
+  static func core(of future: AnyFuture) -> FutureState { future.storage }
 
   func destroy() {}
 
@@ -237,7 +240,7 @@ final class FutureState: @unchecked Sendable {
   }
 
 
-  func setStartDeadline(_ deadline: Deadline) { startBy = deadline }
+  func setStartDeadline(_ deadline: Deadline) throws { startBy = deadline }
 
   /// Nobody else has the future yet (run-on-caller), so it cannot have
   /// been cancelled.

@@ -13,9 +13,7 @@ final class JobItem: AnyFuture, @unchecked Sendable {
   init(_ job: UnownedJob, executor: ThreadPoolExecutor) {
     self.job = job
     self.executor = executor
-    // The twin's future core cannot fail to be made (Swift's allocations
-    // trap rather than fail).
-    try! super.init()
+    super.init()
   }
 
   override func _run() {

@@ -76,7 +76,7 @@ extension ThreadPoolExecutor {
       do {
         return try trySubmit(body)
       } catch let error as FuturesError where error.code == .queueFull {
-        let future = try Future(body)
+        let future = Future(body)
         future.runOnCaller()
         return future
       }

@@ -17,16 +17,21 @@ enum FutureStateSnapshot { case pending, running, cancelled, finished }
 /// future (PENDING → RUNNING → FINISHED, PENDING → CANCELLED), its waiting,
 /// its done-callbacks and watches.  Owned by exactly one ``AnyFuture``.
 protocol FutureEngine: Sendable {
+  /// What a future keeps of its engine: the first stored property of
+  /// ``AnyFuture``, in the same allocation as the outcome (the C core's
+  /// state word and listener list live right there).
+  associatedtype Storage
   /// A removable notification (see ``watch(_:)``).
   associatedtype Watch: Sendable
 
-  /// A PENDING future.
-  ///
-  /// - Throws: ``FuturesError`` `.resourceExhausted` when its memory cannot
-  ///   be had.
-  init() throws
+  /// The storage of a PENDING future (made in the future's own allocation
+  /// where the engine can: nothing to fail).
+  static func makeStorage() -> Storage
 
-  /// Lets go of what the engine holds for it (the owner's deinit).
+  /// The engine's view of `future` (cheap: made at each use).
+  static func core(of future: AnyFuture) -> Self
+
+  /// Lets go of what the engine still holds for it (the owner's deinit).
   func destroy()
 
   var snapshot: FutureStateSnapshot { get }
@@ -59,7 +64,9 @@ protocol FutureEngine: Sendable {
   func unwatch(_ watch: Watch) -> Bool
 
   /// Sets the must-start-by deadline; before the future is queued.
-  func setStartDeadline(_ deadline: Deadline)
+  ///
+  /// - Throws: ``FuturesError`` `.resourceExhausted` (memory).
+  func setStartDeadline(_ deadline: Deadline) throws
 
   /// PENDING → RUNNING on the caller's thread (run-on-caller
   /// backpressure); false if it was cancelled.

@@ -19,16 +19,48 @@ import Logging
 /// `isDone` is true from the moment a future is cancelled or finished.
 public class AnyFuture: Hashable, @unchecked Sendable {
   // @unchecked Sendable: the engine's core is built for use from any
-  // thread; the subclass's outcome is written once by a worker before the
-  // state changes to FINISHED (release) and read only after observing
-  // FINISHED (acquire).
-  let core: FutureCore
+  // thread; the cell and `failure` are written by the one thread that runs
+  // (or drops) the task, before the state changes to FINISHED (release),
+  // and read only after observing FINISHED (acquire).
+  //
+  // Layout, in this order (the engines and Future<Value> rely on it; one
+  // allocation per future):
+  //   cell     16 bytes of raw memory: the task's closure until it runs,
+  //            then its value (or, for a value larger than 16 bytes, a
+  //            pointer to a box holding it).  Raw, so that the code the
+  //            worker runs — unspecialised, reached through the vtable —
+  //            never builds an Optional<Value> or an Optional<closure>:
+  //            each of those costs a runtime metadata lookup per task;
+  //   storage  the engine's state of the future (the C core's 16-byte
+  //            cf_future lives right here);
+  //   failure  the task's error, if it threw.
+  /// See the layout above; reached only through ``cellAddress``.
+  @usableFromInline final var cell: (UInt64, UInt64) = (0, 0)
+  /// The engine's state of this future.
+  final var storage: FutureCore.Storage
+  /// The task's error, or the broken pool's; set before FINISHED.
+  @usableFromInline final var failure: (any Error)?
 
-  init() throws {
-    core = try FutureCore()
+  @usableFromInline
+  init() {
+    storage = FutureCore.makeStorage()
   }
 
   deinit { core.destroy() }
+
+  /// The engine's view of this future.
+  @inline(__always)
+  final var core: FutureCore { FutureCore.core(of: self) }
+
+  /// Where the cell is: the start of this root class's stored properties.
+  @inlinable @inline(__always)
+  final var cellAddress: UnsafeMutableRawPointer {
+    _getUnsafePointerToStoredProperties(self)
+  }
+
+  /// Where the engine's storage is: right after the 16-byte cell.
+  @inline(__always)
+  final var storageAddress: UnsafeMutableRawPointer { cellAddress + 16 }
 
   /// True once the future was cancelled.
   public final var isCancelled: Bool { core.snapshot == .cancelled }
@@ -87,8 +119,38 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   // Overridden by Future<Value>: store `error` as the outcome without
   // running the body (the pool is broken).
   func _fail(_ error: any Error) {}
-  // Overridden by Future<Value>: finished with an error.
-  var _hasFailed: Bool { false }
+  /// Finished with an error (a task's own, or the broken pool's).
+  final var _hasFailed: Bool { core.snapshot == .finished && failure != nil }
+
+  /// Returns once done; `deadline` bounds the wait, `timeout` is what the
+  /// message names.
+  ///
+  /// - Throws: ``FuturesError`` `.timedOut` or `.deadlock`; the deadline-
+  ///   expired error or `CancellationError` for a cancelled future.
+  final func waitForOutcome(_ deadline: Deadline, timeout: Duration?) throws {
+    guard try waitDone(deadline) else {
+      throw FuturesError(
+        .timedOut,
+        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
+    }
+    if core.snapshot == .cancelled {
+      throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
+    }
+  }
+
+  /// ``waitForOutcome(_:timeout:)`` for `result(timeout:)`: the timeout
+  /// checked and turned into a deadline here, where nothing is generic.
+  @usableFromInline
+  final func waitForResult(timeout: Duration?) throws {
+    if timeout == nil && isDone {
+      if core.snapshot == .cancelled {
+        throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
+      }
+      return
+    }
+    try waitForOutcome(
+      Deadline(timeout: timeout, what: "cannot wait for the result"), timeout: timeout)
+  }
 
   public static func == (lhs: AnyFuture, rhs: AnyFuture) -> Bool { lhs === rhs }
   public func hash(into hasher: inout Hasher) {
@@ -106,47 +168,97 @@ public class AnyFuture: Hashable, @unchecked Sendable {
 /// A task runs at most once; its future ends either FINISHED (with a value
 /// or the task's error) or CANCELLED.
 public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
-  // @unchecked Sendable: `body` is touched only by the one thread that runs
-  // or releases the task; the outcome is written by that thread before the
-  // state turns FINISHED (release) and read only after reading FINISHED
-  // (acquire).
-  //
-  // The outcome is two optionals, not a Result: this code runs
-  // unspecialised (the worker calls it through the vtable), and there
-  // building a Result<Value, Error> costs a runtime metadata lookup per
-  // task, while an Optional<Value> works through Value's own witnesses.
-  private var body: (@Sendable () throws -> Value)?
-  private var returned: Value?  // not `value`: that is the async API
-  private var failure: (any Error)?
+  // @unchecked Sendable: see AnyFuture; this class adds no stored property
+  // (its closure and value live in AnyFuture's cell).
 
-  @usableFromInline
-  init(_ body: @escaping @Sendable () throws -> Value) throws {
-    self.body = body
-    try super.init()
+  @usableFromInline typealias Body = @Sendable () throws -> Value
+
+  /// True when the value fits the 16-byte cell (else the cell holds a
+  /// pointer to a box).
+  @inlinable @inline(__always)
+  static var valueFitsInline: Bool {
+    MemoryLayout<Value>.size <= 16 && MemoryLayout<Value>.alignment <= 8
+  }
+
+  // Inlinable, so that a submit in the caller's code (specialised for its
+  // Value) builds the future without a generic call.
+  @inlinable
+  init(_ body: @escaping Body) {
+    super.init()
+    cellAddress.assumingMemoryBound(to: Body.self).initialize(to: body)
+  }
+
+  deinit {
+    // The cell still holds the closure if the task never ran nor was
+    // dropped (the submit was refused); the value if it finished without
+    // an error; nothing otherwise.
+    switch core.snapshot {
+    case .pending:
+      cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
+    case .finished where failure == nil:
+      destroyValue()
+    default:
+      break
+    }
   }
 
   override func _run() {
-    guard let body else { return }
-    self.body = nil  // let go of the closure the moment it has run
+    // Moved out of the cell, not copied: no retain/release pair, and the
+    // closure goes the moment it has run.
+    let body = cellAddress.assumingMemoryBound(to: Body.self).move()
     do {
-      returned = try body()
+      storeValue(try body())
     } catch {
       failure = error
     }
   }
 
   override func _fail(_ error: any Error) {
-    body = nil
+    cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
     failure = error
   }
 
   override func _dropBody() -> Bool {
-    defer { body = nil }
-    return body != nil
+    // Called once, at the item's release: the closure is still there only
+    // if the task neither ran nor failed (it was cancelled or drained).
+    switch core.snapshot {
+    case .running, .finished:
+      return false
+    case .pending, .cancelled:
+      cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
+      return true
+    }
   }
 
-  override var _hasFailed: Bool {
-    core.snapshot == .finished && failure != nil
+  private func storeValue(_ value: Value) {
+    if Self.valueFitsInline {
+      cellAddress.assumingMemoryBound(to: Value.self).initialize(to: value)
+    } else {
+      let box = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+      box.initialize(to: value)
+      cellAddress.storeBytes(of: UnsafeMutableRawPointer(box), as: UnsafeMutableRawPointer.self)
+    }
+  }
+
+  private func destroyValue() {
+    if Self.valueFitsInline {
+      cellAddress.assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+    } else {
+      let box = cellAddress.load(as: UnsafeMutableRawPointer.self)
+        .assumingMemoryBound(to: Value.self)
+      box.deinitialize(count: 1)
+      box.deallocate()
+    }
+  }
+
+  /// The value of a future that finished without an error (a copy).
+  @inlinable @inline(__always)
+  var finishedValue: Value {
+    if Self.valueFitsInline {
+      return cellAddress.assumingMemoryBound(to: Value.self).pointee
+    }
+    return cellAddress.load(as: UnsafeMutableRawPointer.self)
+      .assumingMemoryBound(to: Value.self).pointee
   }
 
   /// Waits for the task and returns its value.
@@ -163,10 +275,13 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   @available(
     *, noasync, message: "blocks the calling thread; use `try await future.result(timeout:)` or `.value`"
   )
+  // Inlinable: the wait is a call to AnyFuture (nothing generic), the
+  // value is read in the caller's code, specialised for its Value.
+  @inlinable
   public func result(timeout: Duration? = nil) throws -> Value {
-    try resultBefore(
-      Deadline(timeout: timeout, what: "cannot wait for the result"),
-      timeout: timeout)
+    try waitForResult(timeout: timeout)
+    if let failure { throw failure }
+    return finishedValue
   }
 
   /// Waits for the task and returns the error it threw, or `nil` if it
@@ -186,32 +301,13 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     return failure
   }
 
-  /// The result once done; `deadline` bounds the wait.
-  func resultBefore(_ deadline: Deadline, timeout: Duration?) throws -> Value {
-    try waitForOutcome(deadline, timeout: timeout)
-    if let failure { throw failure }
-    return returned!
-  }
-
   /// The outcome once done; throws for a timeout or a cancellation.
   func outcomeBefore(_ deadline: Deadline, timeout: Duration?) throws
     -> Result<Value, any Error>
   {
     try waitForOutcome(deadline, timeout: timeout)
     if let failure { return .failure(failure) }
-    return .success(returned!)
-  }
-
-  /// Returns once done; throws for a timeout or a cancellation.
-  private func waitForOutcome(_ deadline: Deadline, timeout: Duration?) throws {
-    guard try waitDone(deadline) else {
-      throw FuturesError(
-        .timedOut,
-        "timed out after \(Timeouts.describe(timeout)) waiting for a result")
-    }
-    if core.snapshot == .cancelled {
-      throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
-    }
+    return .success(finishedValue)
   }
 
   /// Calls `callback` with this future once it is done.
@@ -254,7 +350,7 @@ extension AnyFuture {
   }
 
   /// Sets the must-start-by deadline, before the future is queued.
-  func setStartDeadline(_ deadline: Deadline) {
-    core.setStartDeadline(deadline)
+  func setStartDeadline(_ deadline: Deadline) throws {
+    try core.setStartDeadline(deadline)
   }
 }

@@ -36,8 +36,8 @@ extension ThreadPoolExecutor {
     startBy: Duration, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
     let deadline = try Deadline(timeout: startBy, what: "cannot submit")
-    let future = try Future(body)
-    future.setStartDeadline(deadline)
+    let future = Future(body)
+    try future.setStartDeadline(deadline)
     try pool.submit(future, whenFull: .block(deadline))
     return future
   }
@@ -72,8 +72,8 @@ extension ThreadPoolExecutor {
     let deadline = try Deadline(timeout: startBy, what: "cannot submit")
     let instant = try Timeouts.instant(after: startBy, what: "cannot submit")
     return try await pool.room.submit(deadline: instant) {
-      let future = try Future(body)
-      future.setStartDeadline(deadline)
+      let future = Future(body)
+      try future.setStartDeadline(deadline)
       try pool.submit(future, whenFull: .reject)
       return future
     }

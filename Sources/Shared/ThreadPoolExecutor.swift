@@ -127,7 +127,7 @@ public final class ThreadPoolExecutor: Sendable {
     // Inlinable so the caller's compiler specialises it: unspecialised,
     // creating a Future<Value> looks its metadata up at run time (a third
     // of the cost of a task, measured with callgrind).
-    let future = try Future(body)
+    let future = Future(body)
     try _enqueue(future)
     return future
   }
@@ -151,7 +151,7 @@ public final class ThreadPoolExecutor: Sendable {
     timeout: Duration?, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
     let deadline = try Deadline(timeout: timeout, what: "cannot submit")
-    let future = try Future(body)
+    let future = Future(body)
     try pool.submit(future, whenFull: .block(deadline))
     return future
   }
@@ -163,7 +163,7 @@ public final class ThreadPoolExecutor: Sendable {
   public func trySubmit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
-    let future = try Future(body)
+    let future = Future(body)
     try pool.submit(future, whenFull: .reject)
     return future
   }

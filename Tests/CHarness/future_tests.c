@@ -620,3 +620,56 @@ void test_future_completion_without_sleeper_makes_no_wake(void) {
   CHECK_EQ(cf_pool_shutdown(p, true, false), 0);
   cf_pool_destroy(p);
 }
+
+/* An embedded future: CF_FUTURE_SIZE zero bytes of the owner's are a
+ * PENDING future; it runs through a pool like a heap one (the pool counts
+ * no reference on it); cf_future_deinit frees what a future that never
+ * completed still holds — a callback, a start deadline (ASan/LSan and
+ * memcheck see the memory). */
+void test_future_embedded(void) {
+  _Alignas(CF_FUTURE_ALIGN) unsigned char storage[CF_FUTURE_SIZE] = {0};
+  cf_future *f = (cf_future *)storage;
+  CHECK_EQ(cf_future_state(f), CF_PENDING);
+  cb_rec r;
+  memset(&r, 0, sizeof r);
+  CHECK_EQ(cf_future_add_done_callback(f, cb_count, &r), 0);
+  cf_pool *p = new_pool(1, 4);
+  CHECK_EQ(cf_pool_submit(p, nothing, NULL, f, CF_SUBMIT_BLOCK, NULL), 0);
+  CHECK_EQ(cf_future_wait(f, NULL), 0);
+  CHECK_EQ(cf_pool_shutdown(p, true, false), 0);
+  cf_pool_destroy(p);
+  CHECK_EQ(cf_future_state(f), CF_FINISHED);
+  CHECK_EQ(atomic_load(&r.calls), 1);
+  cf_future_deinit(f);
+
+  /* Never completed: deinit frees its callback node and deadline node. */
+  _Alignas(CF_FUTURE_ALIGN) unsigned char idle[CF_FUTURE_SIZE] = {0};
+  cf_future *g = (cf_future *)idle;
+  cb_rec never;
+  memset(&never, 0, sizeof never);
+  CHECK_EQ(cf_future_add_done_callback(g, cb_count, &never), 0);
+  struct timespec later = after_ms(60000);
+  CHECK_EQ(cf_future_set_start_by(g, &later), 0);
+  CHECK_EQ(cf_future_set_start_by(g, &later), 0); /* updated, not added */
+  cf_test_fail_allocations(1);
+  CHECK_EQ(cf_future_set_start_by(g, &later), 0); /* no allocation needed */
+  cf_test_fail_allocations(0);
+  cf_future_deinit(g);
+  CHECK_EQ(atomic_load(&never.calls), 0);
+}
+
+/* A start deadline is a node the future allocates: its failure is ENOMEM,
+ * and the future is unchanged. */
+void test_future_start_by_without_memory(void) {
+  cf_future *f = new_future();
+  struct timespec later = after_ms(60000);
+  cf_test_fail_allocations(1);
+  CHECK_EQ(cf_future_set_start_by(f, &later), ENOMEM);
+  cf_test_fail_allocations(0);
+  CHECK_EQ(cf_future_set_start_by(f, NULL), 0); /* none: nothing to free */
+  CHECK_EQ(cf_future_set_start_by(f, &later), 0);
+  CHECK_EQ(cf_future_set_start_by(f, NULL), 0); /* removed again */
+  CHECK(cf_future_cancel(f));
+  CHECK(!cf_future_is_expired(f));
+  cf_future_destroy(f);
+}

@@ -34,6 +34,8 @@ int main(void) {
   RUN(test_future_unwatch_races_completion);
   RUN(test_notices_run_before_callbacks);
   RUN(test_future_completion_without_sleeper_makes_no_wake);
+  RUN(test_future_embedded);
+  RUN(test_future_start_by_without_memory);
   RUN(test_waiter_basic);
   RUN(test_waiter_takes_done_future_early);
   RUN(test_waiter_wakes_on_completion);

@@ -23,6 +23,8 @@ void test_future_watch(void);
 void test_future_unwatch_races_completion(void);
 void test_notices_run_before_callbacks(void);
 void test_future_completion_without_sleeper_makes_no_wake(void);
+void test_future_embedded(void);
+void test_future_start_by_without_memory(void);
 
 /* waiter_tests.c */
 void test_waiter_basic(void);

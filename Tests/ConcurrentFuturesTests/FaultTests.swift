@@ -11,19 +11,6 @@ final class FaultTests_C: XCTestCase {
     cf_test_fail_thread_starts(0)
   }
 
-  func test_submit_whenAllocationFails_throwsClearly_andPoolStaysUsable() throws {
-    let pool = try ConcurrentFutures.ThreadPoolExecutor(maxWorkers: 2)
-    defer { pool.shutdown() }
-    XCTAssertEqual(try pool.submit { 1 }.result(), 1)
-    cf_test_fail_allocations(1)  // the cf_future of the next submit
-    XCTAssertThrowsError(try pool.submit { 2 }) { error in
-      let error = error as? FuturesError
-      XCTAssertEqual(error?.code, .resourceExhausted)
-      XCTAssertEqual(error?.message, "cannot create a future: out of memory")
-    }
-    XCTAssertEqual(try pool.submit { 3 }.result(timeout: .seconds(30)), 3)
-  }
-
   func test_submit_whenNoThreadCanStart_throwsClearly_andPoolStaysUsable() throws {
     let ran = Counter()
     let pool = try ConcurrentFutures.ThreadPoolExecutor(maxWorkers: 2)
@@ -49,11 +36,13 @@ final class FaultTests_C: XCTestCase {
     XCTAssertTrue(started.waitFor(1))
     // The ring starts with 64 slots: the 65th item makes it grow.
     let queued = try (0..<64).map { i in try pool.submit { i } }
-    cf_test_fail_allocations(1)  // the first allocation this submit makes in C
+    // A Swift future's cf_future is embedded in it (nothing to allocate in
+    // C): the ring's growth is this submit's one C allocation.
+    cf_test_fail_allocations(1)
     XCTAssertThrowsError(try pool.submit { 65 }) { error in
       let error = error as? FuturesError
       XCTAssertEqual(error?.code, .resourceExhausted)
-      XCTAssertTrue(error?.message.hasSuffix(": out of memory") ?? false, "\(String(describing: error))")
+      XCTAssertEqual(error?.message, "cannot submit: out of memory")
     }
     cf_test_fail_allocations(0)
     XCTAssertEqual(pool.queuedTaskCount, 64, "the refused task is not queued")

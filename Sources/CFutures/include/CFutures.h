@@ -71,6 +71,17 @@ typedef enum cf_state {
 
 typedef struct cf_future cf_future;
 
+/* A future's storage, for an owner that embeds it in an object of its own
+ * (one allocation for the future and the result): CF_FUTURE_SIZE bytes,
+ * aligned to CF_FUTURE_ALIGN, all zero, are a PENDING future — no call
+ * makes it.  An embedded future is not reference counted: its owner keeps
+ * the storage alive while any pool item or waiter holds it (until the
+ * item's CF_TASK_RELEASE, the waiter's destroy) and calls cf_future_deinit
+ * before letting it go.  cf_future_destroy is for cf_future_create's
+ * futures only. */
+#define CF_FUTURE_SIZE 16
+#define CF_FUTURE_ALIGN 8
+
 /* Called once when a future becomes done (or at once if it already is).
  * Runs on the thread that completed or cancelled the future, or on the
  * thread that added it after completion.  No lock of this library is held. */
@@ -78,6 +89,11 @@ typedef void (*cf_done_fn)(void *arg, cf_future *future);
 
 /* Allocates a PENDING future.  Returns 0, EINVAL (out NULL) or ENOMEM. */
 int cf_future_create(cf_future **out);
+
+/* Lets go of what an embedded future still holds (callbacks left on a
+ * future that never completed are freed without being called).  Call once,
+ * as the owner frees the storage.  NULL is a no-op. */
+void cf_future_deinit(cf_future *future);
 
 /* Drops the creator's reference.  The memory goes once no pool item or
  * waiter holds the future either, so it is safe to call the moment
@@ -108,8 +124,9 @@ bool cf_future_cancel(cf_future *future);
  * callbacks run on that worker, and the item is skipped as any cancelled
  * one.  The check is made when a worker reaches the item, so a waiter
  * learns of the expiry then, not at the deadline itself.
- * Returns 0, or EINVAL (NULL future, tv_nsec out of range).  Any thread,
- * before the submit. */
+ * Returns 0, EINVAL (NULL future, tv_nsec out of range) or ENOMEM (the
+ * deadline is a small node kept on the future's list, allocated here: only
+ * futures with a deadline pay for one).  Any thread, before the submit. */
 int cf_future_set_start_by(cf_future *future, const struct timespec *start_by);
 
 /* True when the future was cancelled because its must-start-by deadline
@@ -164,17 +181,19 @@ bool cf_future_unwatch(cf_future *future, cf_watch *watch);
 /* ------------------------------------------------------------- waiters */
 
 /* A waiter collects completions of many futures in the order they happen:
- * the engine of as_completed and wait.  Completions are pushed to it;
- * nothing polls.  One thread uses a waiter at a time; futures complete
- * from any thread. */
+ * the engine of as_completed and wait.  Completions are pushed to it, in
+ * batches, without a lock; nothing polls.  One thread uses a waiter (adds,
+ * takes, destroys); futures complete from any thread. */
 typedef struct cf_waiter cf_waiter;
 
-/* Returns 0, EINVAL (capacity 0 or out NULL) or ENOMEM. */
+/* Returns 0, EINVAL (capacity 0, absurdly large, or out NULL) or ENOMEM. */
 int cf_waiter_create(size_t capacity, cf_waiter **out);
 
 /* Watches one more future; `tag` is what cf_waiter_next hands back for it.
- * A future already done is ready at once.  Add each future once.
- * Returns 0, EINVAL (NULL argument) or ENOSPC (capacity reached). */
+ * A future already done is ready at once.  An embedded future must stay
+ * alive until cf_waiter_destroy.  Returns 0, EINVAL (NULL argument), ENOSPC
+ * (capacity reached) or EEXIST (this future is watched already: nothing
+ * changes, so a caller may hand in futures with duplicates). */
 int cf_waiter_add(cf_waiter *waiter, cf_future *future, size_t tag);
 
 /* Takes the next completed future's tag, in completion order, blocking

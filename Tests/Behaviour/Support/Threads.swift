@@ -76,6 +76,8 @@ final class Counter: Sendable {
   private let atomic = Atomic<Int>(0)
   @discardableResult
   func increment() -> Int { atomic.add(1, ordering: .relaxed).newValue }
+  @discardableResult
+  func decrement() -> Int { atomic.subtract(1, ordering: .relaxed).newValue }
   var value: Int { atomic.load(ordering: .acquiring) }
 }
 
