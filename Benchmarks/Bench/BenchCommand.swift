@@ -57,10 +57,10 @@ struct BenchCommand: ParsableCommand {
   /// One measurement in this fresh process, printed as `RESULT key=value …`.
   struct Child: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "One W4 or W7 measurement in a fresh process (Bench runs it).",
+      abstract: "One measurement in a fresh process (Bench runs W4 and W7 so).",
       shouldDisplay: false)
 
-    @Argument(help: "W4, W7 or baseline.")
+    @Argument(help: "W1, W2, W4, W5, W6, W7 or baseline.")
     var workload: String
     @Argument(help: "The system's name.")
     var system: String?
@@ -74,10 +74,9 @@ struct BenchCommand: ParsableCommand {
         figures = ["peak_rss": Double(peakRSSBytes()), "rss": Double(currentRSSBytes())]
       } else {
         guard let system, let size else {
-          throw ValidationError("usage: Bench child W4|W7 SYSTEM SIZE")
+          throw ValidationError("usage: Bench child W1|W2|W4|W5|W6|W7 SYSTEM SIZE")
         }
-        figures = try measureOnce(
-          childWorkload(workload, system: systemType(named: system), size: size))
+        figures = try measure(childRecipe(workload, size: size), onSystemNamed: system)
       }
       let fields = figures.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
       print("RESULT " + fields.joined(separator: " "))

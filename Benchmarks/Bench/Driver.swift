@@ -4,7 +4,8 @@
 import Foundation
 
 /// The Swift systems, in the order they are interleaved in the first
-/// repetition (each later one starts one further along).
+/// repetition (each later one starts one further along); `eachSystem`
+/// visits the same list by concrete type.
 let allSystems: [any PoolSystem.Type] = [
   ConcurrentFuturesSystem.self,
   CFuturesSystem.self,
@@ -15,13 +16,6 @@ let allSystems: [any PoolSystem.Type] = [
 
 /// Every system's name, the JVM last.
 let systemNames = allSystems.map { $0.name } + [JVM.name]
-
-func systemType(named name: String) throws -> any PoolSystem.Type {
-  guard let system = allSystems.first(where: { $0.name == name }) else {
-    throw BenchError("no system named \(name)")
-  }
-  return system
-}
 
 struct Metric {
   let name: String
@@ -81,30 +75,100 @@ struct Options {
 
 // MARK: - The workloads
 
-private func makeThroughput<S: PoolSystem>(_: S.Type, workers: Int, tasks: Int) -> any Workload {
-  Throughput<S>(workers: workers, tasks: tasks)
+/// One workload at its size, not yet bound to a system.
+///
+/// `measure(_:)` is generic over the system and is only ever called with a
+/// concrete system type (from `eachSystem` or `withSystem(named:)`), so the
+/// optimiser specialises every workload for every system: the timed loop of
+/// each system calls its API as a user's code would, without the
+/// value-witness and metadata calls of a workload run through an existential.
+enum Recipe {
+  case throughput(workers: Int, tasks: Int)
+  case roundTrip(workers: Int, warmUp: Int, samples: Int, busy: Int = 0, timeCap: Double? = nil)
+  case fanOut(tasks: Int)
+  case orderedMap(workers: Int, items: Int)
+  case asCompleted(workers: Int, tasks: Int)
+  case boundedQueue(workers: Int, submitters: Int, tasksPerSubmitter: Int)
+  case pendingMemory(tasks: Int)
+
+  /// Sets up, runs and tears down the workload once on `S`; its figures.
+  func measure<S: PoolSystem>(_: S.Type) throws -> [String: Double] {
+    switch self {
+    case .throughput(let workers, let tasks):
+      try measureOnce(Throughput<S>(workers: workers, tasks: tasks))
+    case .roundTrip(let workers, let warmUp, let samples, let busy, let timeCap):
+      try measureOnce(
+        RoundTrip<S>(
+          workers: workers, warmUp: warmUp, samples: samples, busy: busy, timeCap: timeCap))
+    case .fanOut(let tasks):
+      try measureOnce(FanOut<S>(tasks: tasks))
+    case .orderedMap(let workers, let items):
+      try measureOnce(OrderedMap<S>(workers: workers, items: items))
+    case .asCompleted(let workers, let tasks):
+      try measureOnce(AsCompleted<S>(workers: workers, tasks: tasks))
+    case .boundedQueue(let workers, let submitters, let tasksPerSubmitter):
+      try measureOnce(
+        BoundedQueue<S>(
+          workers: workers, submitters: submitters, tasksPerSubmitter: tasksPerSubmitter))
+    case .pendingMemory(let tasks):
+      try measureOnce(PendingMemory<S>(tasks: tasks))
+    }
+  }
 }
-private func makeRoundTrip<S: PoolSystem>(
-  _: S.Type, workers: Int, warmUp: Int, samples: Int, busy: Int = 0, timeCap: Double? = nil
-) -> any Workload {
-  RoundTrip<S>(workers: workers, warmUp: warmUp, samples: samples, busy: busy, timeCap: timeCap)
+
+/// Something done once per system with the system's concrete type.
+protocol SystemVisitor {
+  associatedtype Output
+  func visit<S: PoolSystem>(_ system: S.Type) -> Output
 }
-private func makeFanOut<S: PoolSystem>(_: S.Type, tasks: Int) -> any Workload {
-  FanOut<S>(tasks: tasks)
+
+/// `visitor` applied to every Swift system, in the order of `allSystems`,
+/// each call naming its concrete type (so it is specialised).
+func eachSystem<V: SystemVisitor>(_ visitor: V) -> [V.Output] {
+  [
+    visitor.visit(ConcurrentFuturesSystem.self),
+    visitor.visit(CFuturesSystem.self),
+    visitor.visit(PureSwiftFuturesSystem.self),
+    visitor.visit(DispatchSystem.self),
+    visitor.visit(NIOThreadPoolSystem.self),
+  ]
 }
-private func makeOrderedMap<S: PoolSystem>(_: S.Type, workers: Int, items: Int) -> any Workload {
-  OrderedMap<S>(workers: workers, items: items)
+
+/// `visitor` applied to the Swift system called `name`.
+func withSystem<V: SystemVisitor>(named name: String, _ visitor: V) throws -> V.Output {
+  switch name {
+  case ConcurrentFuturesSystem.name: visitor.visit(ConcurrentFuturesSystem.self)
+  case CFuturesSystem.name: visitor.visit(CFuturesSystem.self)
+  case PureSwiftFuturesSystem.name: visitor.visit(PureSwiftFuturesSystem.self)
+  case DispatchSystem.name: visitor.visit(DispatchSystem.self)
+  case NIOThreadPoolSystem.name: visitor.visit(NIOThreadPoolSystem.self)
+  default: throw BenchError("no system named \(name)")
+  }
 }
-private func makeAsCompleted<S: PoolSystem>(_: S.Type, workers: Int, tasks: Int) -> any Workload {
-  AsCompleted<S>(workers: workers, tasks: tasks)
+
+typealias Runner = (system: String, run: (() throws -> [String: Double])?)
+
+/// Each system's runner of a recipe, measured in this process.
+private struct InProcess: SystemVisitor {
+  let recipe: Recipe
+  func visit<S: PoolSystem>(_: S.Type) -> Runner {
+    (S.name, { [recipe] in try recipe.measure(S.self) })
+  }
 }
-private func makeBoundedQueue<S: PoolSystem>(
-  _: S.Type, workers: Int, submitters: Int, tasksPerSubmitter: Int
-) -> any Workload {
-  BoundedQueue<S>(workers: workers, submitters: submitters, tasksPerSubmitter: tasksPerSubmitter)
+
+/// Runs `recipe` once on the system called `name`, in this process.
+func measure(_ recipe: Recipe, onSystemNamed name: String) throws -> [String: Double] {
+  struct Once: SystemVisitor {
+    let recipe: Recipe
+    func visit<S: PoolSystem>(_: S.Type) -> Result<[String: Double], any Error> {
+      Result { try recipe.measure(S.self) }
+    }
+  }
+  return try withSystem(named: name, Once(recipe: recipe)).get()
 }
-private func makePendingMemory<S: PoolSystem>(_: S.Type, tasks: Int) -> any Workload {
-  PendingMemory<S>(tasks: tasks)
+
+private func runners(_ recipe: Recipe) -> [Runner] {
+  eachSystem(InProcess(recipe: recipe))
 }
 
 private func capacityLine(_ bound: QueueBound) -> String {
@@ -113,11 +177,17 @@ private func capacityLine(_ bound: QueueBound) -> String {
     + " · JVM \(formatCount(bound.capacity))"
 }
 
-/// The workload a child process runs: `--child W4|W7 SYSTEM SIZE`.
-func childWorkload(_ id: String, system: any PoolSystem.Type, size: Int) throws -> any Workload {
+/// The recipe a child process runs: `child W1|W2|W4|W5|W6|W7 SYSTEM SIZE`.
+/// Bench itself runs W4 and W7 so; the others are there to profile one
+/// system alone (e.g. under callgrind), at P=2 and SIZE tasks.
+func childRecipe(_ id: String, size: Int) throws -> Recipe {
   switch id {
-  case "W4": makeOrderedMap(system, workers: 2, items: size)
-  case "W7": makePendingMemory(system, tasks: size)
+  case "W1": .throughput(workers: 2, tasks: size)
+  case "W2": .roundTrip(workers: 1, warmUp: size / 10, samples: size)
+  case "W4": .orderedMap(workers: 2, items: size)
+  case "W5": .asCompleted(workers: 2, tasks: size)
+  case "W6": .boundedQueue(workers: 2, submitters: 2, tasksPerSubmitter: size / 2)
+  case "W7": .pendingMemory(tasks: size)
   default: throw BenchError("no child workload \(id)")
   }
 }
@@ -147,9 +217,7 @@ func allCases(scale: Int) -> [Case] {
         what: "throughput: one submitter, \(formatCount(w1Tasks)) no-op tasks, "
           + "every future kept, then all waited for — per-task submit/run/complete/wait cost",
         notes: [capacityLine(.atLeast(w1Tasks))], metrics: [throughput],
-        runners: allSystems.map { system in
-          (system.name, { try measureOnce(makeThroughput(system, workers: workers, tasks: w1Tasks)) })
-        } + [jvm("W1", ["tasks": w1Tasks, "workers": workers, "capacity": w1Tasks])]))
+        runners: runners(.throughput(workers: workers, tasks: w1Tasks)) + [jvm("W1", ["tasks": w1Tasks, "workers": workers, "capacity": w1Tasks])]))
   }
 
   // W2 and W2-busy
@@ -163,15 +231,8 @@ func allCases(scale: Int) -> [Case] {
           + "\(formatCount(w2Samples)) times after \(formatCount(w2WarmUp)) warm-up — wake-up latency",
         notes: [capacityLine(.atLeast(w2WarmUp + w2Samples))],
         metrics: latency,
-        runners: allSystems.map { system in
-          (
-            system.name,
-            {
-              try measureOnce(
-                makeRoundTrip(system, workers: workers, warmUp: w2WarmUp, samples: w2Samples))
-            }
-          )
-        } + [
+        runners: runners(.roundTrip(workers: workers, warmUp: w2WarmUp, samples: w2Samples))
+          + [
           jvm(
             "W2",
             ["workers": workers, "warmup": w2WarmUp, "samples": w2Samples,
@@ -194,17 +255,10 @@ func allCases(scale: Int) -> [Case] {
           + "(per-thread CPU clocks); the JVM starts its busy threads inside its child",
       ],
       metrics: latency,
-      runners: allSystems.map { system in
-        (
-          system.name,
-          {
-            try measureOnce(
-              makeRoundTrip(
-                system, workers: 1, warmUp: busyWarmUp, samples: busySamples, busy: busy,
-                timeCap: busyCap))
-          }
-        )
-      } + [
+      runners: runners(
+        .roundTrip(
+          workers: 1, warmUp: busyWarmUp, samples: busySamples, busy: busy, timeCap: busyCap))
+        + [
         jvm(
           "W2busy",
           ["workers": 1, "warmup": busyWarmUp, "samples": busySamples,
@@ -230,9 +284,7 @@ func allCases(scale: Int) -> [Case] {
       runners: [
         ("floor", { try measureOnce(FanOutFloor(tasks: w3Tasks, threads: w3Workers)) })
       ]
-        + allSystems.map { system in
-          (system.name, { try measureOnce(makeFanOut(system, tasks: w3Tasks)) })
-        } + [jvm("W3", ["tasks": w3Tasks, "workers": w3Workers, "capacity": w3Tasks])],
+        + runners(.fanOut(tasks: w3Tasks)) + [jvm("W3", ["tasks": w3Tasks, "workers": w3Workers, "capacity": w3Tasks])],
       derive: { samples in
         // Each run is compared with the floor of its own repetition.
         let floor = samples["floor"]!.map { $0["wall"]! }
@@ -287,9 +339,8 @@ func allCases(scale: Int) -> [Case] {
           + "JVM: an ExecutorCompletionService",
       ],
       metrics: [Metric(name: "throughput", unit: "futures/s", higherIsBetter: true)],
-      runners: allSystems.map { system in
-        (system.name, { try measureOnce(makeAsCompleted(system, workers: 2, tasks: w5Tasks)) })
-      } + [jvm("W5", ["tasks": w5Tasks, "workers": 2, "capacity": w5Tasks])]))
+      runners: runners(.asCompleted(workers: 2, tasks: w5Tasks))
+        + [jvm("W5", ["tasks": w5Tasks, "workers": 2, "capacity": w5Tasks])]))
 
   // W6
   let w6PerSubmitter = 500_000 / scale
@@ -304,16 +355,9 @@ func allCases(scale: Int) -> [Case] {
         "JVM: a rejection handler that put()s into the pool's queue (the blocking-submit idiom)",
       ],
       metrics: [throughput],
-      runners: allSystems.map { system in
-        (
-          system.name,
-          {
-            try measureOnce(
-              makeBoundedQueue(
-                system, workers: 2, submitters: 2, tasksPerSubmitter: w6PerSubmitter))
-          }
-        )
-      } + [
+      runners: runners(
+        .boundedQueue(workers: 2, submitters: 2, tasksPerSubmitter: w6PerSubmitter))
+        + [
         jvm(
           "W6",
           ["tasks_per_submitter": w6PerSubmitter, "submitters": 2, "workers": 2,

@@ -31,7 +31,7 @@ protocol Workload: AnyObject {
 /// timed run ÷ its tasks; a workload that ran busy threads beside the
 /// system subtracts theirs) and `minor_faults` (over the timed run).
 /// Throws if the run's count is not the expected one.
-func measureOnce(_ workload: any Workload) throws -> [String: Double] {
+func measureOnce<W: Workload>(_ workload: W) throws -> [String: Double] {
   try workload.setUp()
   let before = Usage.now()
   let start = monotonicNanos()
