@@ -154,11 +154,12 @@ final class PoolContext: @unchecked Sendable {
     lock.withLock { if cause == nil { cause = error } }
   }
 
-  /// The context of the pool whose worker calls this, if it is one.
-  fileprivate static var current: PoolContext? {
-    cf_pool_current_context().map {
-      Unmanaged<PoolContext>.fromOpaque($0).takeUnretainedValue()
-    }
+  /// `body` with the context of the pool whose worker calls this, if it
+  /// is one (the pool holds the context while its workers run: no retain).
+  @inline(__always)
+  fileprivate static func withCurrent<T>(_ body: (PoolContext) -> T) -> T? {
+    guard let context = cf_pool_current_context() else { return nil }
+    return Unmanaged<PoolContext>.fromOpaque(context)._withUnsafeGuaranteedRef(body)
   }
 }
 
@@ -173,19 +174,23 @@ final class PoolContext: @unchecked Sendable {
 /// body unrun (the item was skipped, or drained at shutdown).
 private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
   -> Void = { arg, op in
+    // The queue's reference keeps the future alive until RELEASE, and the
+    // pool keeps its context: both are used without a retain of their own.
     let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
     switch op {
     case CF_TASK_RUN:
-      PoolContext.current?.room.itemTaken()
-      future.takeUnretainedValue()._run()
+      PoolContext.withCurrent { $0.room.itemTaken() }
+      future._withUnsafeGuaranteedRef { $0._run() }
     case CF_TASK_BROKEN:
-      let context = PoolContext.current
-      context?.room.itemTaken()
-      future.takeUnretainedValue()._fail(
-        context?.brokenError ?? FuturesError(.brokenPool, "the thread pool is broken"))
+      let error =
+        PoolContext.withCurrent { context in
+          context.room.itemTaken()
+          return context.brokenError
+        } ?? FuturesError(.brokenPool, "the thread pool is broken")
+      future._withUnsafeGuaranteedRef { $0._fail(error) }
     default:
-      if future.takeUnretainedValue()._dropBody() {
-        PoolContext.current?.room.itemTaken()
+      if future._withUnsafeGuaranteedRef({ $0._dropBody() }) {
+        PoolContext.withCurrent { $0.room.itemTaken() }
       }
       future.release()
     }

@@ -19,48 +19,67 @@ import Logging
 /// `isDone` is true from the moment a future is cancelled or finished.
 public class AnyFuture: Hashable, @unchecked Sendable {
   // @unchecked Sendable: the engine's core is built for use from any
-  // thread; the cell and `failure` are written by the one thread that runs
+  // thread; the cell and the failure are written by the one thread that runs
   // (or drops) the task, before the state changes to FINISHED (release),
   // and read only after observing FINISHED (acquire).
   //
-  // Layout, in this order (the engines and Future<Value> rely on it; one
-  // allocation per future):
-  //   cell     16 bytes of raw memory: the task's closure until it runs,
-  //            then its value (or, for a value larger than 16 bytes, a
-  //            pointer to a box holding it).  Raw, so that the code the
-  //            worker runs — unspecialised, reached through the vtable —
-  //            never builds an Optional<Value> or an Optional<closure>:
-  //            each of those costs a runtime metadata lookup per task;
-  //   storage  the engine's state of the future (the C core's 16-byte
-  //            cf_future lives right here);
-  //   failure  the task's error, if it threw.
-  /// See the layout above; reached only through ``cellAddress``.
-  @usableFromInline final var cell: (UInt64, UInt64) = (0, 0)
+  // Layout, in this order (the engines and the inlinable code rely on it;
+  // one allocation per future):
+  //   +0   failure  an `(any Error)?`: the task's error, if it threw;
+  //   +8   cell     16 bytes of raw memory: the task's closure until it
+  //                 runs, then its value (or, for a value larger than 16
+  //                 bytes, a pointer to a box holding it);
+  //   +24  storage  the engine's state of the future (the C core's
+  //                 16-byte cf_future lives right here).
+  // The failure and the cell are raw words reached through typed pointers
+  // made from their address, never through a Swift property: a class's
+  // stored property costs a dynamic exclusivity check per access, and the
+  // code the worker runs — unspecialised, reached through the vtable —
+  // would look up the metadata of `Optional<Value>` or of the closure's
+  // function type once per task to touch a typed one.
+  /// The failure and the cell (see the layout above).
+  @usableFromInline final var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
   /// The engine's state of this future.
   final var storage: FutureCore.Storage
-  /// The task's error, or the broken pool's; set before FINISHED.
-  @usableFromInline final var failure: (any Error)?
 
   @usableFromInline
   init() {
+    assert(MemoryLayout<(any Error)?>.size == 8, "the failure is one word")
     storage = FutureCore.makeStorage()
+    failureSlot.initialize(to: nil)
   }
 
-  deinit { core.destroy() }
+  deinit {
+    failureSlot.deinitialize(count: 1)
+    core.destroy()
+  }
 
-  /// The engine's view of this future.
-  @inline(__always)
-  final var core: FutureCore { FutureCore.core(of: self) }
+  /// The start of this root class's stored properties: the failure.
+  @inlinable @inline(__always)
+  final var failureSlot: UnsafeMutablePointer<(any Error)?> {
+    UnsafeMutablePointer(OpaquePointer(_getUnsafePointerToStoredProperties(self)))
+  }
 
-  /// Where the cell is: the start of this root class's stored properties.
+  /// The task's error, or the broken pool's; set before FINISHED.
+  @inlinable
+  final var failure: (any Error)? {
+    @inline(__always) get { failureSlot.pointee }
+    @inline(__always) set { failureSlot.pointee = newValue }
+  }
+
+  /// Where the cell is: right after the failure.
   @inlinable @inline(__always)
   final var cellAddress: UnsafeMutableRawPointer {
-    _getUnsafePointerToStoredProperties(self)
+    _getUnsafePointerToStoredProperties(self) + 8
   }
 
   /// Where the engine's storage is: right after the 16-byte cell.
   @inline(__always)
   final var storageAddress: UnsafeMutableRawPointer { cellAddress + 16 }
+
+  /// The engine's view of this future.
+  @inline(__always)
+  final var core: FutureCore { FutureCore.core(of: self) }
 
   /// True once the future was cancelled.
   public final var isCancelled: Bool { core.snapshot == .cancelled }
@@ -180,12 +199,28 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     MemoryLayout<Value>.size <= 16 && MemoryLayout<Value>.alignment <= 8
   }
 
+  /// The cell as the closure (until it runs or is dropped).  Made from the
+  /// address, not bound to `Body`: binding would look up the metadata of
+  /// `Body` (a function type over `Value`) in unspecialised code.
+  @inlinable @inline(__always)
+  var bodySlot: UnsafeMutablePointer<Body> { UnsafeMutablePointer(OpaquePointer(cellAddress)) }
+
+  /// The cell as the value, when it fits (see ``valueFitsInline``).
+  @inlinable @inline(__always)
+  var valueSlot: UnsafeMutablePointer<Value> { UnsafeMutablePointer(OpaquePointer(cellAddress)) }
+
+  /// The value's box, when it does not fit the cell.
+  @inlinable @inline(__always)
+  var valueBox: UnsafeMutablePointer<Value> {
+    cellAddress.load(as: UnsafeMutablePointer<Value>.self)
+  }
+
   // Inlinable, so that a submit in the caller's code (specialised for its
   // Value) builds the future without a generic call.
   @inlinable
   init(_ body: @escaping Body) {
     super.init()
-    cellAddress.assumingMemoryBound(to: Body.self).initialize(to: body)
+    bodySlot.initialize(to: body)
   }
 
   deinit {
@@ -194,7 +229,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     // an error; nothing otherwise.
     switch core.snapshot {
     case .pending:
-      cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
+      _ = takeBody()
     case .finished where failure == nil:
       destroyValue()
     default:
@@ -203,9 +238,8 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   }
 
   override func _run() {
-    // Moved out of the cell, not copied: no retain/release pair, and the
-    // closure goes the moment it has run.
-    let body = cellAddress.assumingMemoryBound(to: Body.self).move()
+    // The closure goes the moment it has run.
+    let body = takeBody()
     do {
       storeValue(try body())
     } catch {
@@ -214,7 +248,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   }
 
   override func _fail(_ error: any Error) {
-    cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
+    _ = takeBody()
     failure = error
   }
 
@@ -225,28 +259,47 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     case .running, .finished:
       return false
     case .pending, .cancelled:
-      cellAddress.assumingMemoryBound(to: Body.self).deinitialize(count: 1)
+      _ = takeBody()
       return true
     }
   }
 
-  private func storeValue(_ value: Value) {
+  /// Takes the closure out of the cell, which then holds nothing.
+  ///
+  /// Not `bodySlot.move()`: this code is unspecialised (the worker reaches
+  /// it through the vtable), and there `move()` is a call into the
+  /// standard library with the metadata of `Body` — a function type over
+  /// `Value`, looked up in the runtime's cache once per task.  Instead the
+  /// closure is copied through `pointee` (inlined: two words and a retain)
+  /// and the cell's own reference to its context is released.  A Swift
+  /// closure is two words, the function then its context (a Swift object,
+  /// or null when it captures nothing).
+  @inline(__always)
+  private func takeBody() -> Body {
+    let body = bodySlot.pointee
+    if let context = cellAddress.load(fromByteOffset: 8, as: UnsafeRawPointer?.self) {
+      Unmanaged<AnyObject>.fromOpaque(context).release()
+    }
+    return body
+  }
+
+  private func storeValue(_ value: consuming Value) {
     if Self.valueFitsInline {
-      cellAddress.assumingMemoryBound(to: Value.self).initialize(to: value)
+      valueSlot.initialize(to: value)
     } else {
       let box = UnsafeMutablePointer<Value>.allocate(capacity: 1)
       box.initialize(to: value)
-      cellAddress.storeBytes(of: UnsafeMutableRawPointer(box), as: UnsafeMutableRawPointer.self)
+      cellAddress.storeBytes(of: box, as: UnsafeMutablePointer<Value>.self)
     }
   }
 
   private func destroyValue() {
     if Self.valueFitsInline {
-      cellAddress.assumingMemoryBound(to: Value.self).deinitialize(count: 1)
+      // A trivial value (Int, a struct of them) needs nothing.
+      if !_isPOD(Value.self) { _ = valueSlot.move() }
     } else {
-      let box = cellAddress.load(as: UnsafeMutableRawPointer.self)
-        .assumingMemoryBound(to: Value.self)
-      box.deinitialize(count: 1)
+      let box = valueBox
+      _ = box.move()
       box.deallocate()
     }
   }
@@ -254,11 +307,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// The value of a future that finished without an error (a copy).
   @inlinable @inline(__always)
   var finishedValue: Value {
-    if Self.valueFitsInline {
-      return cellAddress.assumingMemoryBound(to: Value.self).pointee
-    }
-    return cellAddress.load(as: UnsafeMutableRawPointer.self)
-      .assumingMemoryBound(to: Value.self).pointee
+    Self.valueFitsInline ? valueSlot.pointee : valueBox.pointee
   }
 
   /// Waits for the task and returns its value.
