@@ -10,11 +10,13 @@ import Glibc
 final class CWaiter {
   private let pointer: OpaquePointer?
   /// Held until the C waiter is destroyed: their embedded futures are not
-  /// reference counted by the core.
-  private let futures: [AnyFuture]
+  /// reference counted by the core.  (The caller's array itself: no copy.)
+  private let futures: Any
 
-  /// No futures: an empty waiter (next() says exhausted at once).
-  init(futures: [AnyFuture]) throws {
+  /// No futures: an empty waiter (next() says exhausted at once).  A
+  /// future given more than once is watched once, under its first index
+  /// (the core refuses the others with EEXIST).
+  init<F: AnyFuture>(futures: [F]) throws {
     self.futures = futures
     guard !futures.isEmpty else {
       pointer = nil
@@ -23,9 +25,11 @@ final class CWaiter {
     var out: OpaquePointer?
     try checkC(cf_waiter_create(futures.count, &out), "cannot create a waiter")
     pointer = out!
-    for (index, future) in futures.enumerated() {
-      let rc = cf_waiter_add(out, future.core.pointer, index)
-      precondition(rc == 0, "cf_waiter_add refused \(rc)")
+    withAnyFutures(futures) { futures in
+      for index in futures.indices {
+        let rc = cf_waiter_add(out, futures[index].core.pointer, index)
+        precondition(rc == 0 || rc == EEXIST, "cf_waiter_add refused \(rc)")
+      }
     }
   }
 

@@ -15,18 +15,30 @@ final class Waiter: @unchecked Sendable {
 
   private let lock = Lock()
   private let pushed = Condition()
+  /// The futures watched, each once, in first-seen order.
   private let futures: [AnyFuture]
   private var ready: [Int] = []
   private var taken = 0
   /// The watch on each future (nil once it fired at registration).
   private var watches: [FutureState.Watch?] = []
 
-  init(futures: [AnyFuture]) throws {
+  /// A future given more than once is watched once, under its first
+  /// index.
+  init<F: AnyFuture>(futures given: [F]) throws {
+    var seen = Set<ObjectIdentifier>()
+    var futures: [AnyFuture] = []
+    var tags: [Int] = []
+    withAnyFutures(given) { given in
+      for tag in given.indices where seen.insert(ObjectIdentifier(given[tag])).inserted {
+        futures.append(given[tag])
+        tags.append(tag)
+      }
+    }
     self.futures = futures
     ready.reserveCapacity(futures.count)
     var watches: [FutureState.Watch?] = []
     watches.reserveCapacity(futures.count)
-    for (tag, future) in futures.enumerated() {
+    for (future, tag) in zip(futures, tags) {
       // Weak: a watch that fires after this waiter is gone pushes nothing;
       // deinit drops the watches still registered.
       watches.append(try future.watch { [weak self] in self?.push(tag) })

@@ -34,8 +34,9 @@ public func asCompleted<F: AnyFuture>(
   cancelOnTimeout: Bool = false
 ) throws -> AsCompletedIterator<F> {
   let deadline = try Deadline(timeout: timeout, what: "asCompleted")
+  // No de-duplication here: the waiter watches a repeated future once.
   return try AsCompletedIterator(
-    futures: distinct(futures), deadline: deadline, timeout: timeout,
+    futures: Array(futures), deadline: deadline, timeout: timeout,
     cancelOnTimeout: cancelOnTimeout)
 }
 
@@ -68,6 +69,7 @@ public struct AsCompletedIterator<F: AnyFuture> {
   public var remaining: Int { state.waiter.remaining }
 
   final class State {
+    /// As given, repetitions included (the waiter's tags index it).
     let futures: [F]
     let waiter: WaiterCore
     let deadline: Deadline
@@ -88,11 +90,12 @@ public struct AsCompletedIterator<F: AnyFuture> {
       case .exhausted:
         return nil
       case .timedOut:
-        let unfinished = futures.lazy.filter { !$0.isDone }.count
-        if cancelOnTimeout { cancelUnfinished(futures) }
+        let all = distinct(futures)
+        let unfinished = all.lazy.filter { !$0.isDone }.count
+        if cancelOnTimeout { cancelUnfinished(all) }
         throw FuturesError(
           .timedOut,
-          "\(unfinished) (of \(futures.count)) futures unfinished after "
+          "\(unfinished) (of \(all.count)) futures unfinished after "
             + "\(Timeouts.describe(timeout))")
       }
     }

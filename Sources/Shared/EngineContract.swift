@@ -138,10 +138,12 @@ protocol PoolEngine: Sendable {
 /// fixed set of futures, in the order they happen (CPython's `_Waiter`),
 /// behind `asCompleted` and `wait`.  Used by one thread at a time.
 protocol CompletionWaiter: AnyObject {
-  /// Watches `futures`; a future's tag is its index.  Each once.
+  /// Watches `futures`; a future's tag is its index.  A future given more
+  /// than once is watched once, under its first index.  Keeps `futures`
+  /// alive (the array itself, not a copy).
   ///
   /// - Throws: ``FuturesError`` `.resourceExhausted` (memory).
-  init(futures: [AnyFuture]) throws
+  init<F: AnyFuture>(futures: [F]) throws
 
   /// The next done future's tag, waiting until one is done or `deadline`
   /// passes; a future done by then is never reported as timed out.
@@ -149,6 +151,22 @@ protocol CompletionWaiter: AnyObject {
 
   /// Futures not yet taken.
   var remaining: Int { get }
+}
+
+/// `body` with `futures` seen as `AnyFuture` references, without a copy.
+///
+/// The waiters are generic over the caller's future type, and their
+/// callers (`asCompleted`, `wait`) are public generic functions the
+/// optimiser does not specialise: a loop over `[F]` there would look up
+/// generic metadata per element.  `F` is a class, so the array's elements
+/// are references to `AnyFuture`s already; the loop runs over them as such.
+func withAnyFutures<F: AnyFuture, R>(
+  _ futures: [F], _ body: (UnsafeBufferPointer<AnyFuture>) throws -> R
+) rethrows -> R {
+  try futures.withUnsafeBufferPointer { buffer in
+    let start = UnsafeRawPointer(buffer.baseAddress)?.assumingMemoryBound(to: AnyFuture.self)
+    return try body(UnsafeBufferPointer(start: start, count: buffer.count))
+  }
 }
 
 /// What ``CompletionWaiter/next(_:)`` found.
