@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # spin-check.sh [--planted] — model-checks Tests/Model/future.pml (the
-# future state word, listener list, futex wait and cancel protocol of
+# future state word, finish's fast path, the listener list and its rounds,
+# futex wait, cancel and must-start-by expiry protocol of
 # Sources/CFutures/future.c as pool.c and waiter.c drive it) with spin.
 #
 # Default: every pass below, then the planted-bug passes, which must FAIL
@@ -29,12 +30,18 @@ mkdir -p "$OUT"
 
 # Model configurations (-D flags for spin's preprocessor; see the model).
 BASE=""                                  # worker, canceller, adder x2,
-                                         # nested add, waiter
+                                         # callback 0 linked before the
+                                         # start, nested add, waiter
 LIVE="-DNCB=1"                           # the same, one added callback
 TWO_WAITERS="-DNWAITERS=2 -DNCB=0 -DNESTED=0"        # wake of all
 UNREGISTER="-DUNREG=1 -DNWAITERS=0 -DNCB=1"          # waiter node unlink
 TWO_RUNNERS="-DNWORKERS=2 -DNCB=1 -DNWAITERS=0"      # 2nd set_running
-EXPIRING="-DEXPIRE=1 -DNCB=1"            # must-start-by expiry
+EXPIRING="-DEXPIRE=1 -DNCB=1"            # must-start-by node, expiry
+# Nothing linked before the start, so finish's fast path can win: it races
+# the adder (whose first callback nests), the waiter, the waiter node.
+QUIET="-DPREADD=0 -DNCB=1"
+QUIET_TWO="-DPREADD=0"                   # two added callbacks
+QUIET_UNREG="-DPREADD=0 -DNCB=1 -DUNREG=1 -DNWAITERS=0"
 
 passed=0
 failed=0
@@ -128,12 +135,17 @@ if [ "$mode" = all ]; then
   check "waiter node unregistered while completing" ok "$UNREGISTER" safety
   check "two callers of set_running" ok "$TWO_RUNNERS" safety
   check "worker expires a late item" ok "$EXPIRING" safety
+  check "nothing linked first (fast path)" ok "$QUIET" safety
+  check "nothing linked first, two callbacks" ok "$QUIET_TWO" safety
+  check "nothing linked first, waiter node" ok "$QUIET_UNREG" safety
   check "base, one added callback" ok "$LIVE" waiters_woken
   check "base, one added callback" ok "$LIVE" cancel_excludes_run
   check "base, one added callback" ok "$LIVE" terminates
   check "two waiters" ok "$TWO_WAITERS" waiters_woken
   check "two waiters" ok "$TWO_WAITERS" terminates
   check "worker expires a late item" ok "$EXPIRING" cancel_excludes_run
+  check "nothing linked first (fast path)" ok "$QUIET" waiters_woken
+  check "nothing linked first (fast path)" ok "$QUIET" terminates
 fi
 
 echo "==> spin: planted bugs (each must be caught)"
@@ -158,6 +170,14 @@ check "planted: wake decided before the CAS" "acceptance cycle" \
   "-DPLANT_STALE_WAKE $LIVE" waiters_woken
 check "planted: wake decided before the CAS" "invalid end state" \
   "-DPLANT_STALE_WAKE $TWO_WAITERS" safety
+check "planted: finish's fast path ignores LISTENED" \
+  "assertion violated .*cb_runs" "-DPLANT_FAST_IGNORES_LISTENED $QUIET" safety
+check "planted: LISTENED set after the unlock" \
+  "assertion violated .*cb_runs" "-DPLANT_LISTENED_AFTER_UNLOCK $QUIET" safety
+check "planted: a round runs newest first" \
+  "assertion violated .*cb_started" "-DPLANT_ROUND_NEWEST_FIRST" safety
+check "planted: expiry trusts the DEADLINE bit" \
+  "assertion violated .*dl_linked" "-DPLANT_EXPIRE_TRUSTS_BIT $EXPIRING" safety
 
 echo "spin: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
