@@ -9,7 +9,8 @@ XCTEST := --disable-swift-testing
 TSAN_SCALE ?= 0.1
 
 .PHONY: setup build test test-xctest test-tsan test-asan test-c model fuzz \
-  fuzz-smoke bench-smoke bench-setup example-test soak bench example format clean
+  fuzz-smoke bench-smoke bench-setup example-test soak bench example format lint \
+  docs clean
 
 # The FanOut example (its own package: the library never needs libpq) and
 # the throwaway PostgreSQL server it runs against.
@@ -145,6 +146,33 @@ example: setup
 	conninfo=$$($(PG_SERVER) start) && $(PG_SERVER) load $(FANOUT_ROWS) && \
 	FANOUT_CONNINFO="$$conninfo" $(SWIFT) run -c release --skip-build \
 	  --package-path $(FANOUT) FanOut --rows $(FANOUT_ROWS) $(FANOUT_ARGS)
+
+# The DocC documentation of ConcurrentFutures (its catalog:
+# Sources/ConcurrentFutures/ConcurrentFutures.docc), warnings as errors,
+# into .build-docs/ConcurrentFutures.doccarchive; `make docs DOCS_ARGS=
+# --transform-for-static-hosting` for a folder a web server can serve.
+# swift-docc-plugin is in the manifest only under CF_DOCS=1, so a package
+# that depends on this one never resolves it; and the build runs on a copy
+# of the package in .build-docs/pkg, so that the root Package.resolved (and
+# the root .build) never see the plugin.
+DOCS := .build-docs
+DOCS_ARGS ?=
+docs: setup
+	@rm -rf $(DOCS)/pkg/Sources $(DOCS)/pkg/Tests && mkdir -p $(DOCS)/pkg
+	@cp -a Package.swift Sources Tests $(DOCS)/pkg/
+	@if [ -f Package.resolved ] && [ ! -f $(DOCS)/pkg/Package.resolved ]; then \
+	  cp Package.resolved $(DOCS)/pkg/; fi
+	@CF_DOCS=1 $(SWIFT) package --package-path $(DOCS)/pkg \
+	  --scratch-path $(CURDIR)/$(DOCS)/build \
+	  --allow-writing-to-directory $(CURDIR)/$(DOCS) \
+	  generate-documentation --target ConcurrentFutures --warnings-as-errors \
+	  --output-path $(CURDIR)/$(DOCS)/ConcurrentFutures.doccarchive $(DOCS_ARGS) \
+	  > $(DOCS)/docs.raw.log 2>&1; status=$$?; \
+	sed 's|$(CURDIR)/$(DOCS)/pkg/||g' $(DOCS)/docs.raw.log | tee $(DOCS)/docs.log; \
+	warnings=$$(grep -c 'warning:' $(DOCS)/docs.log); \
+	if [ "$$status" -ne 0 ] || [ "$$warnings" -ne 0 ]; then \
+	  echo "make docs: failed (status $$status, $$warnings warnings)"; exit 1; fi
+	@echo "make docs: no warnings; open $(DOCS)/ConcurrentFutures.doccarchive"
 
 format:
 	clang-format -i Sources/CFutures/*.c Sources/CFutures/*.h Sources/CFutures/include/*.h

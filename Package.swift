@@ -52,3 +52,11 @@ let package = Package(
   ],
   cLanguageStandard: .c11
 )
+
+// `make docs` (CF_DOCS=1) adds swift-docc-plugin for
+// `swift package generate-documentation`; a package that depends on this one
+// never resolves it.
+if Context.environment["CF_DOCS"] == "1" {
+  package.dependencies.append(
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"))
+}

@@ -20,9 +20,13 @@
  *   EXPIRED   the future was cancelled because its must-start-by deadline
  *             passed while it was queued.  Set by the same CAS that makes
  *             it CANCELLED (cf__future_expire_if_late), never cleared.
- *   LISTENED  a node was linked (set under LOCKED, never cleared): the
- *             list may be non-empty.
- *   DEADLINE  a must-start-by node is on the list (set under LOCKED).
+ *   LISTENED  a node was linked (never cleared): the list may be
+ *             non-empty.  Set by the very CAS that releases LOCKED after
+ *             the link, never in a step of its own: finish's one-CAS fast
+ *             path (from exactly RUNNING, so neither LOCKED nor LISTENED)
+ *             then cannot miss a node.
+ *   DEADLINE  a must-start-by node may be on the list (set like LISTENED;
+ *             a hint: expiry looks for the node).
  *
  * State changes are CAS loops on the whole word that keep the flag bits, so
  * they never wait for the lock bit.  Ordering: transitions are acq_rel and
@@ -529,8 +533,8 @@ bool cf__future_add_notice(cf_future *f, struct cf__listener *node) {
   lock_listeners(f);
   uint32_t w = atomic_load_explicit(&f->word, memory_order_acquire);
   if (state_is_done(w & STATE_MASK)) {
+    node->linked = false; /* under the lock bit, as every write of it */
     unlock_listeners(f);
-    node->linked = false;
     node->fn(node->arg, f);
     return false;
   }
