@@ -88,46 +88,34 @@ public func wait<F: AnyFuture>(
 extension ThreadPoolExecutor {
   /// Runs `transform` on every input and returns the results in input
   /// order, suspending instead of blocking — the async twin of the
-  /// blocking ``map(_:timeout:lookAhead:_:)``, with the same parameters and
-  /// rules: at most `lookAhead` tasks in flight, the first error in input
-  /// order thrown and the tasks not yet started cancelled, the timeout
-  /// measured from this call.
+  /// blocking ``map(_:timeout:lookAhead:chunkSize:_:)``, with the same
+  /// parameters and rules: inputs in chunks, at most `lookAhead` inputs in
+  /// flight, the first error in input order thrown and the inputs not yet
+  /// started never run, the timeout measured from this call.
   ///
   /// ```swift
   /// let pages = try await pool.map(urls, lookAhead: 32) { try fetch($0) }
   /// ```
   ///
   /// - Throws: the first error in input order; ``FuturesError``
-  ///   `.timedOut` ("map timed out after … with N tasks unfinished"),
-  ///   `.invalidArgument` for a negative timeout or a look-ahead below 1,
-  ///   `.shutDown`; `CancellationError` when the Task is cancelled.
+  ///   `.timedOut` ("map timed out after … with N inputs unfinished"),
+  ///   `.invalidArgument` for a negative timeout, a look-ahead or chunk
+  ///   size below 1 or a chunk size above the look-ahead, `.shutDown`;
+  ///   `CancellationError` when the Task is cancelled.
   public func map<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
     lookAhead: Int? = nil,
+    chunkSize: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) async throws -> [Value] {
-    let deadline = try Timeouts.instant(after: timeout, what: "map")
-    let window = try mapLookAhead(lookAhead)
-    var iterator = inputs.makeIterator()
-    var inFlight: [Future<Value>] = []
-    var head = 0
+    let results = try asyncLazyMap(
+      inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, transform)
     var values: [Value] = []
-    defer { for future in inFlight[head...] { future.cancel() } }
-    while true {
-      while inFlight.count - head < window, let input = iterator.next() {
-        inFlight.append(try await submit { try transform(input) })
-      }
-      guard head < inFlight.count else { return values }
-      // A cancelled Task throws CancellationError here, never a timeout.
-      guard try await inFlight[head].awaitDone(before: deadline) else {
-        throw FuturesError(
-          .timedOut,
-          "map timed out after \(Timeouts.describe(timeout)) with "
-            + "\(inFlight.count - head) tasks unfinished")
-      }
-      values.append(try inFlight[head].outcomeBefore(.none, timeout: nil).get())
-      head += 1
+    values.reserveCapacity(inputs.underestimatedCount)
+    for try await result in results {
+      values.append(try result.get())
     }
+    return values
   }
 }

@@ -4,7 +4,7 @@
 extension ThreadPoolExecutor {
   /// Runs `transform` on every input, concurrently, and yields one `Result`
   /// per input, in input order, as the consuming Task asks for them — the
-  /// async twin of the blocking ``lazyMap(_:timeout:lookAhead:_:)``, with
+  /// async twin of the blocking ``lazyMap(_:timeout:lookAhead:chunkSize:_:)``, with
   /// its rules; waiting suspends the Task and parks no thread.
   ///
   /// ```swift
@@ -13,19 +13,21 @@ extension ThreadPoolExecutor {
   /// }
   /// ```
   ///
-  /// - A task's error is the element at its position; iteration goes on.
-  /// - At most `lookAhead` tasks are submitted and not yet yielded.  The
-  ///   first `lookAhead` are submitted by the first `next()` (not by this
+  /// - Inputs travel in chunks, as for the blocking map: one task per
+  ///   chunk, sized automatically with `chunkSize: nil`.
+  /// - An input's error is the element at its position; iteration goes on.
+  /// - At most `lookAhead` inputs are submitted and not yet yielded.  The
+  ///   first chunks are submitted by the first `next()` (not by this
   ///   call), with the async ``submit(_:)``: a full queue suspends the
   ///   iteration, it blocks nothing.
   /// - When the loop exits early (`break`, `return`, a thrown error) or the
-  ///   sequence is dropped, or when the timeout passes, the tasks not yet
-  ///   yielded are cancelled (those running go on; their results are
-  ///   dropped).  A timeout ends the iteration with one
-  ///   `.failure(FuturesError.timedOut)`.
+  ///   sequence is dropped, or when the timeout passes, the map stops:
+  ///   chunks not yet started never run, a running chunk finishes the
+  ///   input it is on and skips the rest.  A timeout ends the iteration
+  ///   with one `.failure(FuturesError.timedOut)`.
   /// - When the iterating Task is cancelled, the next `next()` (or the one
-  ///   waiting) cancels the tasks not yet yielded and throws
-  ///   `CancellationError`; that is the only error iteration throws.
+  ///   waiting) stops the map and throws `CancellationError`; that is the
+  ///   only error iteration throws.
   /// - If the executor is shut down (before the first `next()` or midway),
   ///   the element at the first position that could not be submitted is
   ///   `.failure(FuturesError.shutDown)` and the iteration ends there.
@@ -34,31 +36,31 @@ extension ThreadPoolExecutor {
   ///   - inputs: the inputs, read by the iterating Task as the look-ahead
   ///     allows.
   ///   - timeout: the longest the whole map may take, from this call.
-  ///   - lookAhead: tasks in flight at most; `nil` means 2 × `maxWorkers`.
-  ///   - transform: the task run for each input.
+  ///   - lookAhead: inputs in flight at most; `nil` means 256, or
+  ///     2 × `maxWorkers` × `chunkSize` if that is more.
+  ///   - chunkSize: inputs per task; `nil` sizes chunks automatically.
+  ///   - transform: run for each input.
   /// - Returns: a single-pass sequence of results.
-  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout or
-  ///   a look-ahead below 1.
+  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout,
+  ///   a look-ahead or chunk size below 1, or a chunk size above the
+  ///   look-ahead.
   public func asyncLazyMap<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
     lookAhead: Int? = nil,
+    chunkSize: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> AsyncMapResults<Value> {
     let deadline = try Timeouts.instant(after: timeout, what: "map")
-    let window = try mapLookAhead(lookAhead)
-    var inputIterator = inputs.makeIterator()
+    let shape = try mapShape(lookAhead: lookAhead, chunkSize: chunkSize)
     return AsyncMapResults(
       state: AsyncMapState(
-        pool: self, lookAhead: window, deadline: deadline, timeout: timeout,
-        nextTask: {
-          guard let input = inputIterator.next() else { return nil }
-          return { try transform(input) }
-        }))
+        pool: self, deadline: deadline, timeout: timeout,
+        window: MapWindow(inputs, lookAhead: shape.lookAhead, sizer: shape.sizer, transform)))
   }
 }
 
-/// The results of ``ThreadPoolExecutor/asyncLazyMap(_:timeout:lookAhead:_:)``:
+/// The results of ``ThreadPoolExecutor/asyncLazyMap(_:timeout:lookAhead:chunkSize:_:)``:
 /// one `Result` per input, in input order.  Single pass: iterators made
 /// from one sequence share its progress, and once one is dropped (the loop
 /// ended) the others yield nothing more.  Use it from one Task at a time.
@@ -74,11 +76,15 @@ public struct AsyncMapResults<Value: Sendable>: AsyncSequence {
     Iterator(consumer: AsyncMapConsumer(state))
   }
 
-  /// Tasks submitted and not yet yielded.
+  /// Inputs submitted and not yet yielded.
   public var pendingCount: Int { state.pendingCount }
 
+  /// How many inputs the next chunk will take: the `chunkSize` given, or
+  /// the automatic size as measured so far.
+  public var nextChunkSize: Int { state.nextChunkSize }
+
   /// Iterates an ``AsyncMapResults``.  Dropping it (as leaving a
-  /// `for try await` loop does) cancels the tasks not yet yielded.
+  /// `for try await` loop does) stops the map.
   public struct Iterator: AsyncIteratorProtocol {
     private let consumer: AsyncMapConsumer<Value>
 
@@ -88,8 +94,8 @@ public struct AsyncMapResults<Value: Sendable>: AsyncSequence {
 
     /// The next input's result, waiting for its task; `nil` at the end.
     ///
-    /// - Throws: `CancellationError` when the Task is cancelled (the tasks
-    ///   not yet yielded are cancelled first).
+    /// - Throws: `CancellationError` when the Task is cancelled (the map
+    ///   is stopped first).
     public mutating func next() async throws -> Element? {
       try await consumer.state.next(isolation: nil)
     }
@@ -103,8 +109,7 @@ public struct AsyncMapResults<Value: Sendable>: AsyncSequence {
   }
 }
 
-/// Cancels the tasks not yet yielded when the last iterator holding it
-/// goes away.
+/// Stops the map when the last iterator holding it goes away.
 private final class AsyncMapConsumer<Value: Sendable> {
   let state: AsyncMapState<Value>
   init(_ state: AsyncMapState<Value>) { self.state = state }
@@ -117,102 +122,73 @@ final class AsyncMapState<Value: Sendable> {
   typealias Element = Result<Value, any Error>
 
   private let pool: ThreadPoolExecutor
-  private let lookAhead: Int
   private let deadline: ContinuousClock.Instant?
   private let timeout: Duration?
-  // Submitted and not yet yielded: `inFlight[head...]`, oldest first.
-  private var inFlight: [Future<Value>] = []
-  private var head = 0
-  // The next input's task, or nil when the inputs are used up (or the map
-  // stopped).  Dropped then, with the input iterator it holds.
-  private var nextTask: (() -> (@Sendable () throws -> Value)?)?
-  // The error of the submit that failed; yielded after the tasks before it.
-  private var submitError: (any Error)?
-  private var isFinished = false
+  private let window: MapWindow<Value>
 
   init(
-    pool: ThreadPoolExecutor, lookAhead: Int,
-    deadline: ContinuousClock.Instant?, timeout: Duration?,
-    nextTask: @escaping () -> (@Sendable () throws -> Value)?
+    pool: ThreadPoolExecutor, deadline: ContinuousClock.Instant?, timeout: Duration?,
+    window: MapWindow<Value>
   ) {
     self.pool = pool
-    self.lookAhead = lookAhead
     self.deadline = deadline
     self.timeout = timeout
-    self.nextTask = nextTask
+    self.window = window
   }
 
   deinit { stop() }
 
-  var pendingCount: Int { inFlight.count - head }
+  var pendingCount: Int { window.pendingCount }
+  var nextChunkSize: Int { window.nextChunkSize }
 
   func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
-    if isFinished { return nil }
+    if window.isFinished { return nil }
     if Task.isCancelled { return try cancelled() }
     do {
       try await refill(isolation: actor)
     } catch {
       return try cancelled()
     }
-    guard head < inFlight.count else {
-      // Every submitted task was yielded: end, with the submit error if
-      // one stopped the submitting.
-      isFinished = true
-      defer { submitError = nil }
-      return submitError.map { .failure($0) }
-    }
-    let future = inFlight[head]
+    if let element = window.nextOpened() { return element }
+    guard let chunk = window.headChunk else { return window.finish() }
     let isDone: Bool
     do {
-      isDone = try await future.awaitDone(before: deadline)
+      isDone = try await chunk.awaitDone(before: deadline)
     } catch {
       return try cancelled()  // the Task was cancelled
     }
     if Task.isCancelled { return try cancelled() }
     guard isDone else {
-      let unfinished = pendingCount
+      let error = window.timedOut(after: timeout)
       stop()
-      return .failure(
-        FuturesError(
-          .timedOut,
-          "map timed out after \(Timeouts.describe(timeout)) with "
-            + "\(unfinished) tasks unfinished"))
+      return .failure(error)
     }
-    let element: Element
     do {
-      element = try future.outcomeBefore(.none, timeout: nil)  // done: no wait
+      window.openHead(try chunk.outcomeBefore(.none, timeout: nil))  // done: no wait
     } catch {
-      element = .failure(error)  // the task was cancelled
+      window.openHead(.failure(error))  // the chunk was cancelled
     }
-    head += 1
-    if head >= 64 && head * 2 >= inFlight.count {
-      inFlight.removeFirst(head)
-      head = 0
-    }
-    // Keep `lookAhead` in flight while the consumer works on this one.  A
+    let element = window.nextOpened()
+    // Keep the window full while the consumer works on this one.  A
     // cancellation here is thrown by the next call.
     try? await refill(isolation: actor)
     return element
   }
 
-  /// Submits tasks until `lookAhead` are in flight, the inputs run out, or
+  /// Submits chunks while the window has room and inputs are left, until
   /// a submit fails.
   ///
   /// - Throws: `CancellationError` when the Task is cancelled while a
   ///   submit waits for room (nothing more is submitted).
   private func refill(isolation actor: isolated (any Actor)?) async throws {
-    while submitError == nil && pendingCount < lookAhead, let nextTask {
-      guard let task = nextTask() else {
-        self.nextTask = nil
-        return
-      }
+    while let chunk = window.takeChunk() {
       do {
-        inFlight.append(try await pool.submit(task))
+        window.submitted(try await pool.submit(chunk.task), count: chunk.count)
       } catch is CancellationError {
-        self.nextTask = nil
+        window.stopAll()
         throw CancellationError()
       } catch {
-        submitError = error
+        window.submitFailed(error)
       }
     }
   }
@@ -222,12 +198,6 @@ final class AsyncMapState<Value: Sendable> {
     throw CancellationError()
   }
 
-  /// Ends the map: cancels the tasks not yet yielded, submits no more.
-  func stop() {
-    isFinished = true
-    nextTask = nil
-    for future in inFlight[head...] { future.cancel() }
-    inFlight.removeAll()
-    head = 0
-  }
+  /// Ends the map: chunks not yet started never run, no more are submitted.
+  func stop() { window.stopAll() }
 }

@@ -6,6 +6,7 @@ import Glibc
 /// start of the call that was given the timeout, so that a call made of
 /// several waits (a submit that blocks twice, an `asCompleted` loop) is
 /// bounded as a whole.
+@usableFromInline
 struct Deadline: Sendable {
   /// The moment as `pthread_cond_timedwait` and the C core want it; `nil`
   /// means never.
@@ -29,6 +30,7 @@ struct Deadline: Sendable {
   /// negative throws ``FuturesError`` `.invalidArgument`, with `what` (the
   /// name of the call) leading the message.  A timeout too large to add
   /// saturates to the far future.
+  @usableFromInline
   init(timeout: Duration?, what: @autoclosure () -> String) throws {
     guard let timeout else {
       self = .none

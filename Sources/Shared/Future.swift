@@ -146,6 +146,7 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   ///
   /// - Throws: ``FuturesError`` `.timedOut` or `.deadlock`; the deadline-
   ///   expired error or `CancellationError` for a cancelled future.
+  @usableFromInline
   final func waitForOutcome(_ deadline: Deadline, timeout: Duration?) throws {
     guard try waitDone(deadline) else {
       throw FuturesError(
@@ -351,6 +352,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   }
 
   /// The outcome once done; throws for a timeout or a cancellation.
+  @inlinable
   func outcomeBefore(_ deadline: Deadline, timeout: Duration?) throws
     -> Result<Value, any Error>
   {

@@ -8,27 +8,32 @@ extension ThreadPoolExecutor {
   /// let sizes = try pool.map(paths) { try fileSize($0) }
   /// ```
   ///
-  /// At most `lookAhead` tasks are submitted ahead of the result being
+  /// Inputs travel in chunks (see ``lazyMap(_:timeout:lookAhead:chunkSize:_:)``),
+  /// and at most `lookAhead` inputs are submitted ahead of the result being
   /// collected, so a long input is never swallowed whole.
   ///
   /// - Parameters:
   ///   - inputs: the inputs, read on this thread as the look-ahead allows.
   ///   - timeout: the longest the whole map may take, from this call.
-  ///   - lookAhead: tasks in flight at most; `nil` means 2 × `maxWorkers`.
-  ///   - transform: the task run for each input.
+  ///   - lookAhead: inputs in flight at most; `nil` means 256, or
+  ///     2 × `maxWorkers` × `chunkSize` if that is more.
+  ///   - chunkSize: inputs per task; `nil` sizes chunks automatically.
+  ///   - transform: run for each input.
   /// - Returns: the results, in input order.
   /// - Throws: the first error in input order (a task's own error,
-  ///   `CancellationError`, or ``FuturesError``); tasks not yet started are
-  ///   then cancelled.
+  ///   `CancellationError`, or ``FuturesError``); the inputs not yet
+  ///   started are then never run.
   @available(*, noasync, message: "blocks a thread; use `try await pool.map(…)`")
+  @inlinable
   public func map<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
     lookAhead: Int? = nil,
+    chunkSize: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> [Value] {
     let results = try lazyMap(
-      inputs, timeout: timeout, lookAhead: lookAhead, transform)
+      inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, transform)
     var values: [Value] = []
     values.reserveCapacity(inputs.underestimatedCount)
     for result in results {
@@ -46,165 +51,127 @@ extension ThreadPoolExecutor {
   /// }
   /// ```
   ///
-  /// - A task's error is the element at its position; iteration goes on.
-  /// - At most `lookAhead` tasks are submitted and not yet yielded; the
-  ///   first `lookAhead` are submitted by this call.
+  /// - Inputs are grouped into **chunks**; a chunk is one task, running
+  ///   its inputs one after another on one worker.  With `chunkSize: nil`
+  ///   the size adapts to the time an input takes, measured as the map
+  ///   runs: chunks of about 50 µs of work (one input per chunk at first,
+  ///   and always for inputs slower than that, such as a network call), at
+  ///   most `lookAhead` ÷ (2 × `maxWorkers`) inputs.  Tiny inputs then pay
+  ///   one hand-off per chunk instead of one each.
+  /// - An input's error is the element at its position; iteration goes on.
+  /// - At most `lookAhead` inputs are submitted and not yet yielded; the
+  ///   first chunks are submitted by this call.  A chunk's results are
+  ///   yielded once the whole chunk is done.
   /// - When the consumer stops early or drops the sequence, or when the
-  ///   timeout passes, the tasks not yet yielded are cancelled.  A timeout
-  ///   ends the iteration with one `.failure(FuturesError.timedOut)`.
+  ///   timeout passes, the map stops: chunks not yet started never run, a
+  ///   running chunk finishes the input it is on and skips the rest, and no
+  ///   more inputs are read.  A timeout ends the iteration with one
+  ///   `.failure(FuturesError.timedOut)`.
   /// - If the executor shuts down midway, the element at the first position
   ///   that could not be submitted is `.failure(FuturesError.shutDown)` and
-  ///   the iteration ends there.
+  ///   the iteration ends there.  (A shutdown that cancels pending futures
+  ///   makes each input of a cancelled chunk `.failure(CancellationError())`.)
   ///
-  /// - Parameters: as for ``map(_:timeout:lookAhead:_:)``.
+  /// - Parameters: as for ``map(_:timeout:lookAhead:chunkSize:_:)``.
   /// - Returns: a single-pass sequence of results.
-  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout or
-  ///   a look-ahead below 1; the errors of ``submit(_:)`` for the first
-  ///   task.
+  /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout,
+  ///   a look-ahead or chunk size below 1, or a chunk size above the
+  ///   look-ahead; the errors of ``submit(_:)`` for the first chunk.
   @available(
     *, noasync,
     message: "blocks a thread while iterating; use `for try await r in try pool.asyncLazyMap(…)`"
   )
+  @inlinable
   public func lazyMap<Input: Sendable, Value: Sendable>(
     _ inputs: some Sequence<Input>,
     timeout: Duration? = nil,
     lookAhead: Int? = nil,
+    chunkSize: Int? = nil,
     _ transform: @escaping @Sendable (Input) throws -> Value
   ) throws -> MapResults<Value> {
     let deadline = try Deadline(timeout: timeout, what: "map")
-    let window = try mapLookAhead(lookAhead)
-    var iterator = inputs.makeIterator()
+    let shape = try mapShape(lookAhead: lookAhead, chunkSize: chunkSize)
     let results = MapResults<Value>(
-      pool: self, lookAhead: window, deadline: deadline, timeout: timeout,
-      nextTask: {
-        guard let input = iterator.next() else { return nil }
-        return { try transform(input) }
-      })
+      pool: self, deadline: deadline, timeout: timeout,
+      window: MapWindow(inputs, lookAhead: shape.lookAhead, sizer: shape.sizer, transform))
     try results.start()
     return results
   }
 }
 
-extension ThreadPoolExecutor {
-  /// The look-ahead every map uses: `lookAhead`, or 2 × `maxWorkers`
-  /// (saturating: a pool of `Int.max` workers gets `Int.max`).
-  ///
-  /// - Throws: ``FuturesError`` `.invalidArgument` for a look-ahead below 1.
-  func mapLookAhead(_ lookAhead: Int?) throws -> Int {
-    let (doubled, overflow) = maxWorkers.multipliedReportingOverflow(by: 2)
-    let window = lookAhead ?? (overflow ? .max : doubled)
-    guard window >= 1 else {
-      throw FuturesError(
-        .invalidArgument, "lookAhead must be at least 1 (got \(window))")
-    }
-    return window
-  }
-}
-
-/// The results of ``ThreadPoolExecutor/lazyMap(_:timeout:lookAhead:_:)``:
+/// The results of ``ThreadPoolExecutor/lazyMap(_:timeout:lookAhead:chunkSize:_:)``:
 /// one `Result` per input, in input order.  Single pass; use it from one
-/// thread at a time.  Dropping it cancels the tasks not yet yielded.
+/// thread at a time.  Dropping it stops the map (the inputs not yet
+/// started never run).
 public final class MapResults<Value: Sendable>: Sequence, IteratorProtocol {
   public typealias Element = Result<Value, any Error>
 
-  private let pool: ThreadPoolExecutor
-  private let lookAhead: Int
-  private let deadline: Deadline
-  private let timeout: Duration?
-  private var nextTask: () -> (@Sendable () throws -> Value)?
-  private var inFlight: [Future<Value>] = []
-  private var head = 0
-  private var inputsLeft = true
-  private var submitError: (any Error)?
-  private var finished = false
+  @usableFromInline let pool: ThreadPoolExecutor
+  @usableFromInline let deadline: Deadline
+  @usableFromInline let timeout: Duration?
+  @usableFromInline let window: MapWindow<Value>
 
-  init(
-    pool: ThreadPoolExecutor, lookAhead: Int, deadline: Deadline,
-    timeout: Duration?,
-    nextTask: @escaping () -> (@Sendable () throws -> Value)?
+  @usableFromInline init(
+    pool: ThreadPoolExecutor, deadline: Deadline, timeout: Duration?,
+    window: MapWindow<Value>
   ) {
     self.pool = pool
-    self.lookAhead = lookAhead
     self.deadline = deadline
     self.timeout = timeout
-    self.nextTask = nextTask
+    self.window = window
   }
 
-  deinit { cancelRest() }
+  deinit { window.stopAll() }
 
-  /// Submits the first window; a failure of the very first submit throws.
-  func start() throws {
+  /// Submits the first chunks; a failure of the very first submit throws.
+  @inlinable func start() throws {
     refill()
-    if inFlight.isEmpty, let error = submitError {
-      finished = true
+    if let error = window.failedAtOnce {
+      window.stopAll()
       throw error
     }
   }
 
-  /// Tasks submitted and not yet yielded.
-  public var pendingCount: Int { inFlight.count - head }
+  /// Inputs submitted and not yet yielded.
+  public var pendingCount: Int { window.pendingCount }
+
+  /// How many inputs the next chunk will take: the `chunkSize` given, or
+  /// the automatic size as measured so far.
+  public var nextChunkSize: Int { window.nextChunkSize }
 
   @available(
     *, noasync,
     message: "blocks a thread; use `for try await r in try pool.asyncLazyMap(…)`"
   )
+  @inlinable
   public func next() -> Element? {
-    guard !finished else { return nil }
-    guard head < inFlight.count else {
-      finished = true
-      if let error = submitError {
-        submitError = nil
-        return .failure(error)
-      }
-      return nil
+    guard !window.isFinished else { return nil }
+    if let element = window.nextOpened() {
+      refill()
+      return element
     }
-    let future = inFlight[head]
-    let outcome: Element
+    guard let chunk = window.headChunk else { return window.finish() }
     do {
-      outcome = try future.outcomeBefore(deadline, timeout: timeout)
+      window.openHead(try chunk.outcomeBefore(deadline, timeout: timeout))
     } catch let error as FuturesError where error.code == .timedOut {
-      let unfinished = pendingCount
-      finished = true
-      cancelRest()
-      return .failure(
-        FuturesError(
-          .timedOut,
-          "map timed out after \(Timeouts.describe(timeout)) with "
-            + "\(unfinished) tasks unfinished"))
+      let error = window.timedOut(after: timeout)
+      window.stopAll()
+      return .failure(error)
     } catch {
-      outcome = .failure(error)  // cancelled
+      window.openHead(.failure(error))  // cancelled
     }
-    head += 1
-    compact()
+    let element = window.nextOpened()
     refill()
-    return outcome
+    return element
   }
 
-  private func refill() {
-    while inputsLeft && submitError == nil && inFlight.count - head < lookAhead {
-      guard let task = nextTask() else {
-        inputsLeft = false
-        nextTask = { nil }  // let go of the input iterator
-        return
-      }
+  @inlinable func refill() {
+    while let chunk = window.takeChunk() {
       do {
-        inFlight.append(try pool.submit(task))
+        window.submitted(try pool.submit(chunk.task), count: chunk.count)
       } catch {
-        submitError = error
+        window.submitFailed(error)
       }
     }
-  }
-
-  private func compact() {
-    if head >= 64 && head * 2 >= inFlight.count {
-      inFlight.removeFirst(head)
-      head = 0
-    }
-  }
-
-  private func cancelRest() {
-    for future in inFlight[head...] { future.cancel() }
-    inFlight.removeAll()
-    head = 0
   }
 }

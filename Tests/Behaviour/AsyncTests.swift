@@ -717,7 +717,7 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let ran = Counter()
     let first = try await pool.asyncLazyMapCollect(
-      Array(0..<100), timeout: nil, lookAhead: 5, limit: 1
+      Array(0..<100), timeout: nil, lookAhead: 5, chunkSize: 1, limit: 1
     ) { x in
       if x > 0 { gate.pass() }
       ran.increment()
@@ -739,7 +739,7 @@ final class AsyncTests: XCTestCase {
     let ran = Counter()
     let iterating = Task {
       try await pool.asyncLazyMapCollect(
-        Array(0..<100), timeout: nil, lookAhead: 5, limit: nil
+        Array(0..<100), timeout: nil, lookAhead: 5, chunkSize: 1, limit: nil
       ) { x in
         if x == 0 { started.arrive(); gate.pass() }
         ran.increment()
@@ -763,7 +763,7 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let ran = Counter()
     let elements = try await pool.asyncLazyMapCollect(
-      Array(0..<50), timeout: .milliseconds(150), lookAhead: 4, limit: nil
+      Array(0..<50), timeout: .milliseconds(150), lookAhead: 4, chunkSize: 1, limit: nil
     ) { x in
       if x == 1 { gate.pass() }
       ran.increment()
@@ -772,7 +772,7 @@ final class AsyncTests: XCTestCase {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements.first?.get(), 0)
     if elements.count == 2, case .failure(let error) = elements[1] {
-      assertFuturesError(Impl.self, error, code: "timedOut", messageContains: "with 4 tasks unfinished")
+      assertFuturesError(Impl.self, error, code: "timedOut", messageContains: "with 4 inputs unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }

@@ -77,7 +77,7 @@ final class MapTests: XCTestCase {
     let started = Arrivals()
     let ran = Counter()
     do {
-      let results = try pool.mapLazily(0..<100, timeout: nil, lookAhead: 5) { x in
+      let results = try pool.mapLazily(0..<100, timeout: nil, lookAhead: 5, chunkSize: 1) { x in
         if x == 1 { started.arrive(); gate.pass() }
         ran.increment()
         return x
@@ -96,7 +96,9 @@ final class MapTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let ran = Counter()
-    let results = try pool.mapLazily(0..<50, timeout: .milliseconds(150), lookAhead: 4) { x in
+    let results = try pool.mapLazily(
+      0..<50, timeout: .milliseconds(150), lookAhead: 4, chunkSize: 1
+    ) { x in
       if x == 1 { gate.pass() }
       ran.increment()
       return x
@@ -107,7 +109,7 @@ final class MapTests: XCTestCase {
     XCTAssertEqual(try elements[0].get(), 0)
     if case .failure(let error) = elements[1] {
       assertFuturesError(Impl.self, error, code: "timedOut",
-                         messageContains: "with 4 tasks unfinished")
+                         messageContains: "with 4 inputs unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }

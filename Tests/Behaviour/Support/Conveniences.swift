@@ -60,17 +60,17 @@ extension ThreadPoolExecutor {
   var queuedTasks: Int { queuedTaskCount }
 
   func mapAll(
-    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, chunkSize: Int? = nil,
     _ body: @escaping @Sendable (Int) throws -> Int
   ) throws -> [Int] {
-    try map(inputs, timeout: timeout, lookAhead: lookAhead, body)
+    try map(inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, body)
   }
 
   func mapLazily(
-    _ inputs: some Sequence<Int>, timeout: Duration?, lookAhead: Int?,
+    _ inputs: some Sequence<Int>, timeout: Duration?, lookAhead: Int?, chunkSize: Int? = nil,
     _ body: @escaping @Sendable (Int) throws -> Int
   ) throws -> MapResults<Int> {
-    try lazyMap(inputs, timeout: timeout, lookAhead: lookAhead, body)
+    try lazyMap(inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, body)
   }
 
   static func completions(_ futures: [Future<Int>], timeout: Duration?) throws
@@ -87,10 +87,10 @@ extension ThreadPoolExecutor {
   }
 
   func mapAllAsync(
-    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, chunkSize: Int? = nil,
     _ body: @escaping @Sendable (Int) throws -> Int
   ) async throws -> [Int] {
-    try await map(inputs, timeout: timeout, lookAhead: lookAhead, body)
+    try await map(inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, body)
   }
 
   static func waitForAsync(
@@ -137,22 +137,22 @@ extension ThreadPoolExecutor {
   var suspendedSubmits: Int { suspendedSubmitCount }
 
   func asyncLazyMapNext(
-    _ inputs: [Int], timeout: Duration?, lookAhead: Int?,
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, chunkSize: Int? = nil,
     _ body: @escaping @Sendable (Int) throws -> Int
   ) throws -> () async throws -> Result<Int, any Error>? {
     var iterator = try asyncLazyMap(
-      inputs, timeout: timeout, lookAhead: lookAhead, body
+      inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, body
     ).makeAsyncIterator()
     return { try await iterator.next() }
   }
 
   func asyncLazyMapCollect(
-    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, limit: Int?,
+    _ inputs: [Int], timeout: Duration?, lookAhead: Int?, chunkSize: Int? = nil, limit: Int?,
     _ body: @escaping @Sendable (Int) throws -> Int
   ) async throws -> [Result<Int, any Error>] {
     var elements: [Result<Int, any Error>] = []
     for try await result in try asyncLazyMap(
-      inputs, timeout: timeout, lookAhead: lookAhead, body)
+      inputs, timeout: timeout, lookAhead: lookAhead, chunkSize: chunkSize, body)
     {
       elements.append(result)
       if let limit, elements.count >= limit { break }
