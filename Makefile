@@ -21,8 +21,9 @@ FANOUT_ROWS ?= 100000
 FANOUT_ARGS ?=
 
 # Installs the system packages the build and the checkers need, only when
-# missing: libbsd-dev (the C core), spin (the model check), valgrind, and
-# for the FanOut example PostgreSQL 15 and libpq (found with pkg-config).
+# missing: libbsd-dev (the C core), spin (the model check), valgrind,
+# clang-format (make format and make lint), and for the FanOut example
+# PostgreSQL 15 and libpq (found with pkg-config).
 setup:
 	@missing=""; \
 	[ -f /usr/include/bsd/sys/queue.h ] || missing="$$missing libbsd-dev"; \
@@ -33,6 +34,7 @@ setup:
 	[ -x /usr/lib/postgresql/15/bin/initdb ] || missing="$$missing postgresql-15"; \
 	[ -f /usr/include/postgresql/libpq-fe.h ] || missing="$$missing libpq-dev"; \
 	command -v pkg-config >/dev/null || missing="$$missing pkg-config"; \
+	command -v clang-format >/dev/null || missing="$$missing clang-format"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -168,15 +170,30 @@ docs: setup
 	  generate-documentation --target ConcurrentFutures --warnings-as-errors \
 	  --output-path $(CURDIR)/$(DOCS)/ConcurrentFutures.doccarchive $(DOCS_ARGS) \
 	  > $(DOCS)/docs.raw.log 2>&1; status=$$?; \
-	sed 's|$(CURDIR)/$(DOCS)/pkg/||g' $(DOCS)/docs.raw.log | tee $(DOCS)/docs.log; \
-	warnings=$$(grep -c 'warning:' $(DOCS)/docs.log); \
+	sed 's|$(CURDIR)/$(DOCS)/pkg/||g; s|--> \.\./Shared/|--> Sources/Shared/|' \
+	  $(DOCS)/docs.raw.log | tee $(DOCS)/docs.log; \
+	warnings=$$(grep -E '^(warning|error): ' $(DOCS)/docs.log \
+	  | grep -cvE "docc convert' invocation|NSCocoaErrorDomain"); \
 	if [ "$$status" -ne 0 ] || [ "$$warnings" -ne 0 ]; then \
-	  echo "make docs: failed (status $$status, $$warnings warnings)"; exit 1; fi
+	  echo "make docs: failed (status $$status, $$warnings warnings, as errors)"; exit 1; fi
 	@echo "make docs: no warnings; open $(DOCS)/ConcurrentFutures.doccarchive"
 
-format:
-	clang-format -i Sources/CFutures/*.c Sources/CFutures/*.h Sources/CFutures/include/*.h
+# Formats the C (clang-format, .clang-format) and the Swift (swift format,
+# .swift-format) of Sources, Tests, Benchmarks and Examples in place: the
+# files of scripts/source-files.sh, which skips .build* folders and the
+# symlinks (Sources/*/Shared, Tests/*/Behaviour, ...), so each file is
+# formatted once, where it lives.
+format: setup
+	clang-format -i $$(scripts/source-files.sh c)
+	$(SWIFT) format format --in-place --parallel $$(scripts/source-files.sh swift)
+
+# A stage like the others: unformatted C or Swift, a source file without
+# the license header, or a compiler warning each fail it (scripts/lint.sh;
+# its build is in .build-lint).
+lint: setup
+	@CF_RESULTS=$(CF_RESULTS) SWIFT=$(SWIFT) scripts/stage.sh lint scripts/lint.sh
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-soak .build-c .build-spin \
-	  .build-fuzz .build-bench $(RESULTS) $(FANOUT)/.build $(BENCH)/.build
+	  .build-fuzz .build-bench .build-docs .build-lint $(RESULTS) \
+	  $(FANOUT)/.build $(BENCH)/.build
