@@ -31,7 +31,7 @@ mkdir -p "$OUT"
 
 CORE_DIR=${CF_CORE_DIR:-Sources/CFutures}
 CORE=("$CORE_DIR/future.c" "$CORE_DIR/pool.c" "$CORE_DIR/queue.c"
-      "$CORE_DIR/util.c" "$CORE_DIR/waiter.c")
+      "$CORE_DIR/spin.c" "$CORE_DIR/util.c" "$CORE_DIR/waiter.c")
 SRC=(Tests/CHarness/*.c "${CORE[@]}")
 COMMON=(-D_GNU_SOURCE -std=c11 -ISources/CFutures/include -I"$CORE_DIR"
         -ITests/CHarness -g)

@@ -31,7 +31,7 @@ echo "==> fuzz: building $OUT/fuzz_queue (core from $CORE_DIR)"
   -fno-sanitize-recover=undefined -fuse-ld=lld -Wall -Wextra \
   -D_GNU_SOURCE -DCF_QUEUE_INITIAL_SLOTS=1 -std=c11 \
   -ISources/CFutures/include -I"$CORE_DIR" Tests/Fuzz/fuzz_queue.c "$CORE_DIR/queue.c" "$CORE_DIR/future.c" \
-  "$CORE_DIR/util.c" -o "$OUT/fuzz_queue" -lbsd -lpthread \
+  "$CORE_DIR/spin.c" "$CORE_DIR/util.c" -o "$OUT/fuzz_queue" -lbsd -lpthread \
   || fail "fuzz: build failed"
 
 rm -rf "$OUT/corpus"

@@ -486,7 +486,8 @@ static bool future_done(const void *ctx) {
 }
 
 /* Each thread learns how long spinning pays for its own waits. */
-static _Thread_local _Atomic int64_t wait_spin_budget = 20000;
+static _Thread_local struct cf__spin_budget wait_spin_budget =
+    CF__SPIN_BUDGET_INIT;
 
 int cf_future_wait(cf_future *f, const struct timespec *deadline) {
   if (f == NULL || !cf__deadline_valid(deadline))
@@ -500,15 +501,16 @@ int cf_future_wait(cf_future *f, const struct timespec *deadline) {
    * pays no futex wake for a waiter that is gone. */
   if (cf__deadline_passed(deadline))
     return ETIMEDOUT;
-  /* Spin before parking. */
-  {
-    if (cf__spin_until(future_done, f, &wait_spin_budget))
-      return 0;
-    w = atomic_load_explicit(&f->word, memory_order_acquire);
-  }
+  /* Spin before parking, not past the deadline. */
+  struct cf__spin spin;
+  if (cf__spin_until(future_done, f, &wait_spin_budget, deadline, &spin))
+    return 0;
+  w = atomic_load_explicit(&f->word, memory_order_acquire);
   for (;;) {
-    if (state_is_done(w & STATE_MASK))
+    if (state_is_done(w & STATE_MASK)) {
+      cf__spin_parked(&wait_spin_budget, &spin);
       return 0;
+    }
     if ((w & WAITING) == 0) {
       if (!atomic_compare_exchange_weak_explicit(&f->word, &w, w | WAITING,
                                                  memory_order_acq_rel,

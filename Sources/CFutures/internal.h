@@ -84,14 +84,38 @@ void *cf__realloc(void *old, size_t size);
 /* True when a test asked this thread start to fail. */
 bool cf__thread_start_should_fail(void);
 
-/* Spin-before-park.  A thread about to sleep first spins, for at most
- * *budget_ns, re-checking ready(ctx); on 2 cores a futex wake costs the
- * waker a syscall and the sleeper ~20 us, a spin that wins costs ~100 ns.
- * The budget adapts: a win grows it (up to the global limit, see
- * cf_set_spin_limit), a loss halves it, so a pool whose work arrives
- * rarely stops burning CPU on its own.  Returns true if ready. */
+/* Spin-before-park (spin.c).  A wait site keeps a budget; a thread about
+ * to sleep first calls cf__spin_until, which re-checks ready(ctx) for at
+ * most the budget (and not past `deadline`, if not NULL) and returns true
+ * if it held.  When it returns false the caller parks; once the condition
+ * held after that park, it calls cf__spin_parked with the same `spin`, so
+ * the budget learns how long the wait really was.  A site that never
+ * parks after a loss (a timeout, a shutdown) just skips that call. */
+struct cf__spin_budget {
+  _Atomic int64_t ns;       /* how long the next spin may last */
+  _Atomic uint32_t misses;  /* losses in a row */
+};
+#define CF__SPIN_BUDGET_INIT {20000, 0}
+void cf__spin_budget_init(struct cf__spin_budget *budget);
+struct cf__spin {
+  int64_t start;  /* when the lost spin began */
+  int64_t budget; /* > 0 when there is something to learn */
+};
 bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
-                    _Atomic int64_t *budget_ns);
+                    struct cf__spin_budget *budget,
+                    const struct timespec *deadline, struct cf__spin *spin);
+void cf__spin_parked(struct cf__spin_budget *budget,
+                     const struct cf__spin *spin);
+/* The rules cf__spin_until and cf__spin_parked apply, without the clock:
+ * the budget the next spin gets (the whole limit for a probe), and how a
+ * win, a loss and a park that ended after waited_ns change it. */
+int64_t cf__spin_plan(struct cf__spin_budget *budget, int64_t limit);
+void cf__spin_won(struct cf__spin_budget *budget, int64_t spun_budget,
+                  int64_t limit);
+void cf__spin_lost(struct cf__spin_budget *budget, int64_t spun_budget,
+                   int64_t limit);
+void cf__spin_learn(struct cf__spin_budget *budget, int64_t waited_ns,
+                    int64_t limit);
 
 /* Marks `m` adaptive (spins briefly before sleeping on contention), so a
  * spinner re-taking the queue lock does not park on it. */

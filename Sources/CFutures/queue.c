@@ -56,8 +56,8 @@ struct cf_queue {
   bool put_spinning;           /* a putter spins now (under lock) */
   _Atomic size_t available;    /* mirrors count */
   atomic_bool closed_flag;     /* mirrors closed */
-  _Atomic int64_t spin_budget; /* takers', adaptive: see cf__spin_until */
-  _Atomic int64_t put_spin_budget; /* putters' */
+  struct cf__spin_budget spin_budget;     /* takers' (spin.c) */
+  struct cf__spin_budget put_spin_budget; /* putters' */
   cf_item *items;
 };
 
@@ -76,8 +76,8 @@ int cf_queue_create(size_t capacity, cf_queue **out) {
   q->capacity = capacity;
   atomic_init(&q->available, 0);
   atomic_init(&q->closed_flag, false);
-  atomic_init(&q->spin_budget, 20000);
-  atomic_init(&q->put_spin_budget, 20000);
+  cf__spin_budget_init(&q->spin_budget);
+  cf__spin_budget_init(&q->put_spin_budget);
   cf__mutex_init_adaptive(&q->lock);
   cf__cond_init_monotonic(&q->not_empty);
   cf__cond_init_monotonic(&q->not_full);
@@ -160,20 +160,25 @@ int cf_queue_put(cf_queue *q, const cf_item *item,
   if (q == NULL || item == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
   int rc = 0;
+  struct cf__spin spin = {0};
   cf__lock(&q->lock);
   if (q->count == q->capacity && !q->closed && deadline == NULL &&
       !q->put_spinning) {
     q->put_spinning = true;
     cf__unlock(&q->lock);
-    cf__spin_until(room_or_closed, q, &q->put_spin_budget);
+    cf__spin_until(room_or_closed, q, &q->put_spin_budget, NULL, &spin);
     cf__lock(&q->lock);
     q->put_spinning = false;
   }
+  bool parked = false;
   while (!q->closed && q->count == q->capacity && rc == 0) {
+    parked = true;
     q->putters_waiting++;
     rc = cf__cond_wait(&q->not_full, &q->lock, deadline);
     q->putters_waiting--;
   }
+  if (parked && !q->closed && q->count < q->capacity)
+    cf__spin_parked(&q->put_spin_budget, &spin);
   if (q->closed) {
     rc = ESHUTDOWN;
   } else if (q->count < q->capacity) {
@@ -211,19 +216,24 @@ int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
   if (q == NULL || out == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
   int rc = 0;
+  struct cf__spin spin = {0};
   cf__lock(&q->lock);
   if (q->count == 0 && !q->closed && deadline == NULL && !q->spinning) {
     q->spinning = true;
     cf__unlock(&q->lock);
-    cf__spin_until(worth_a_look, q, &q->spin_budget);
+    cf__spin_until(worth_a_look, q, &q->spin_budget, NULL, &spin);
     cf__lock(&q->lock);
     q->spinning = false;
   }
+  bool parked = false;
   while (q->count == 0 && !q->closed && rc == 0) {
+    parked = true;
     q->takers_waiting++;
     rc = cf__cond_wait(&q->not_empty, &q->lock, deadline);
     q->takers_waiting--;
   }
+  if (parked && q->count > 0)
+    cf__spin_parked(&q->spin_budget, &spin);
   if (q->count > 0) {
     rc = 0; /* an item appeared, even if the deadline passed meanwhile */
     dequeue(q, out);

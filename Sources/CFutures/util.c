@@ -36,61 +36,6 @@ bool cf__deadline_valid(const struct timespec *deadline) {
          (deadline->tv_nsec >= 0 && deadline->tv_nsec < 1000000000);
 }
 
-/* ---------------------------------------------------------------- spin */
-
-#define SPIN_MIN_NS 1000
-
-static _Atomic int64_t spin_limit_ns = 50000;
-
-void cf_set_spin_limit(int64_t max_ns) {
-  atomic_store(&spin_limit_ns, max_ns < 0 ? 0 : max_ns);
-}
-
-int64_t cf_spin_limit(void) { return atomic_load(&spin_limit_ns); }
-
-static inline void cpu_relax(void) {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  __asm__ __volatile__("yield");
-#endif
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
-                    _Atomic int64_t *budget_ns) {
-  int64_t limit = atomic_load_explicit(&spin_limit_ns, memory_order_relaxed);
-  int64_t budget = atomic_load_explicit(budget_ns, memory_order_relaxed);
-  if (budget > limit)
-    budget = limit;
-  if (budget <= 0)
-    return ready(ctx);
-  int64_t start = now_ns();
-  bool won = false;
-  for (unsigned i = 1;; i++) {
-    if (ready(ctx)) {
-      won = true;
-      break;
-    }
-    cpu_relax();
-    /* The clock is read every 16 turns: cheap (vDSO), not free. */
-    if ((i & 15) == 0 && now_ns() - start >= budget)
-      break;
-  }
-  int64_t next = won ? budget + budget / 2 + SPIN_MIN_NS : budget / 2;
-  if (next < SPIN_MIN_NS)
-    next = SPIN_MIN_NS;
-  if (next > limit)
-    next = limit;
-  atomic_store_explicit(budget_ns, next, memory_order_relaxed);
-  return won;
-}
-
 /* ---------------------------------------------------------- test hooks */
 
 /* Counters are process-wide and decremented atomically, so a test may arm

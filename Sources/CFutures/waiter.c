@@ -197,15 +197,19 @@ static bool anything_pushed(const void *ctx) {
 }
 
 /* The consumer's spin budget, per thread, as cf_future_wait's. */
-static _Thread_local _Atomic int64_t waiter_spin_budget = 20000;
+static _Thread_local struct cf__spin_budget waiter_spin_budget =
+    CF__SPIN_BUDGET_INIT;
 
 int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
                    size_t *tag) {
   if (w == NULL || tag == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
-  bool spun = false;
+  bool spun = false, parked = false;
+  struct cf__spin spin = {0};
   for (;;) {
     if (w->batch != NULL || take_pushed(w)) {
+      if (parked)
+        cf__spin_parked(&waiter_spin_budget, &spin);
       struct node *n = w->batch;
       w->batch = n->next_ready;
       w->taken++;
@@ -218,9 +222,10 @@ int cf_waiter_next(cf_waiter *w, const struct timespec *deadline,
       return take_early(w, tag) ? 0 : ETIMEDOUT;
     if (!spun && deadline == NULL) {
       spun = true;
-      cf__spin_until(anything_pushed, w, &waiter_spin_budget);
+      cf__spin_until(anything_pushed, w, &waiter_spin_budget, NULL, &spin);
       continue;
     }
+    parked = true;
     atomic_store(&w->sleeping, 1);
     if (atomic_load(&w->ready) != NULL) {
       atomic_store(&w->sleeping, 0);

@@ -8,7 +8,7 @@
  * CF_TEST_ONLY=substring runs only matching tests; CF_TEST_TIMEOUT sets
  * the watchdog (seconds per test, default 120).
  *
- * The tests live in one file per object of the core: queue_tests.c,
+ * The tests live in one file per object of the core: queue_tests.c, spin_tests.c,
  * future_tests.c, waiter_tests.c, pool_tests.c, fault_tests.c.
  */
 #include "support.h"
@@ -41,6 +41,11 @@ int main(void) {
   RUN(test_waiter_wakes_on_completion);
   RUN(test_waiter_destroy_race);
   RUN(test_waiter_destroyed_inside_callback);
+  RUN(test_spin_budget_learns_from_a_park);
+  RUN(test_spin_budget_ignores_long_waits);
+  RUN(test_spin_budget_stays_within_the_limit);
+  RUN(test_spin_budget_probes_after_a_run_of_losses);
+  RUN(test_spin_stops_at_the_deadline);
   RUN(test_fault_failed_allocations);
   RUN(test_fault_failed_thread_start);
   RUN(test_pool_invalid_arguments);

@@ -50,6 +50,13 @@ void test_pool_callback_submits_and_waits(void);
 void test_pool_cancelling_shutdown_from_callback(void);
 void test_pool_join_in_background(void);
 
+/* spin_tests.c */
+void test_spin_budget_learns_from_a_park(void);
+void test_spin_budget_ignores_long_waits(void);
+void test_spin_budget_stays_within_the_limit(void);
+void test_spin_budget_probes_after_a_run_of_losses(void);
+void test_spin_stops_at_the_deadline(void);
+
 /* fault_tests.c */
 void test_fault_failed_allocations(void);
 void test_fault_failed_thread_start(void);
