@@ -40,7 +40,7 @@ public func asCompleted<F: AnyFuture>(
     cancelOnTimeout: cancelOnTimeout)
 }
 
-/// The iterator ``asCompleted(_:timeout:)`` returns: call `next()` until it
+/// The iterator ``asCompleted(_:timeout:cancelOnTimeout:)`` returns: call `next()` until it
 /// returns `nil`.  Use it from one thread at a time.
 public struct AsCompletedIterator<F: AnyFuture> {
   private let state: State

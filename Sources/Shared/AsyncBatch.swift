@@ -4,7 +4,7 @@
 
 extension Future {
   /// The task's value, awaited for at most `timeout` without blocking a
-  /// thread — the async twin of the blocking ``result(timeout:)``.
+  /// thread — the async twin of the blocking ``result(timeout:)-8kjst``.
   ///
   /// ```swift
   /// let row = try await pool.submit { try db.get(id) }.result(timeout: .seconds(1))
@@ -26,9 +26,9 @@ extension Future {
 
   /// The error the task threw, or `nil`, awaited for at most `timeout`
   /// without blocking a thread — the async twin of the blocking
-  /// ``error(timeout:)``.
+  /// ``error(timeout:)-3m4gx``.
   ///
-  /// - Throws: as ``result(timeout:)``, but the task's own error is
+  /// - Throws: as ``result(timeout:)-2p0k8``, but the task's own error is
   ///   returned, not thrown.
   public func error(timeout: Duration? = nil) async throws -> (any Error)? {
     if case .failure(let error) = try await outcome(
@@ -48,7 +48,7 @@ extension Future {
 }
 
 /// Waits for futures without blocking a thread — the async twin of the
-/// blocking ``wait(_:timeout:returnWhen:cancelOnTimeout:)``, with the same
+/// blocking ``wait(_:timeout:returnWhen:cancelOnTimeout:)-iul7``, with the same
 /// parameters, result and rules (a timeout returns normally).
 ///
 /// ```swift
@@ -88,7 +88,7 @@ public func wait<F: AnyFuture>(
 extension ThreadPoolExecutor {
   /// Runs `transform` on every input and returns the results in input
   /// order, suspending instead of blocking — the async twin of the
-  /// blocking ``map(_:timeout:lookAhead:chunkSize:_:)``, with the same
+  /// blocking ``map(_:timeout:lookAhead:chunkSize:_:)-8lgv5``, with the same
   /// parameters and rules: inputs in chunks, at most `lookAhead` inputs in
   /// flight, the first error in input order thrown and the inputs not yet
   /// started never run, the timeout measured from this call.

@@ -30,7 +30,7 @@ extension ThreadPoolExecutor: TaskExecutor {
 
 /// What a submit does when the pool's queue is full.
 public enum Backpressure: Sendable, Hashable {
-  /// Block the calling thread until there is room (``ThreadPoolExecutor/submit(_:)``).
+  /// Block the calling thread until there is room (``ThreadPoolExecutor/submit(_:)-7y2z7``).
   case block
   /// Block at most this long, then throw ``FuturesError`` `.timedOut`
   /// (``ThreadPoolExecutor/submit(timeout:_:)``).
@@ -55,7 +55,7 @@ extension ThreadPoolExecutor {
   /// returns (its future is then done); waiting on that future from inside
   /// its own task is not detected there.
   ///
-  /// - Throws: the errors of ``submit(_:)``; `.timedOut` or `.queueFull`
+  /// - Throws: the errors of ``submit(_:)-7y2z7``; `.timedOut` or `.queueFull`
   ///   as `whenFull` says.  A shut-down pool throws `.shutDown` whatever
   ///   `whenFull` is (nothing runs on the caller).
   @available(
@@ -84,7 +84,7 @@ extension ThreadPoolExecutor {
   }
 
   /// Schedules `body`, suspending the calling Task (not blocking its
-  /// thread) while the queue is full — the async twin of ``submit(_:)``.
+  /// thread) while the queue is full — the async twin of ``submit(_:)-7y2z7``.
   ///
   /// ```swift
   /// let future = try await pool.submit { try blockingFetch(url) }
@@ -101,7 +101,7 @@ extension ThreadPoolExecutor {
   ///
   /// - Returns: the task's future.
   /// - Throws: ``FuturesError`` `.shutDown` once the pool is shut down
-  ///   (also while suspended), `.resourceExhausted` as for ``submit(_:)``;
+  ///   (also while suspended), `.resourceExhausted` as for ``submit(_:)-7y2z7``;
   ///   `CancellationError` when the Task is cancelled while it waits for
   ///   room (then nothing was queued).
   public func submit<Value: Sendable>(

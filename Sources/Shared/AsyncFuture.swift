@@ -92,7 +92,7 @@ extension AnyFuture {
 
 extension Future {
   /// The task's value, awaited without blocking a thread — the async twin
-  /// of ``result(timeout:)``.
+  /// of ``result(timeout:)-8kjst``.
   ///
   /// ```swift
   /// let user = try await pool.submit { try fetchUser(id: 42) }.value
@@ -104,7 +104,7 @@ extension Future {
   /// `CancellationError`.  A task already running is not interrupted: this
   /// await ends at once with `CancellationError`, and the task runs on
   /// (its outcome stays in the future for anyone else).  To bound the
-  /// wait, use ``result(timeout:)`` (async).
+  /// wait, use ``result(timeout:)-2p0k8`` (async).
   ///
   /// - Throws: the task's own error, as it was thrown; `CancellationError`
   ///   if the future was cancelled or the awaiting Task is.
@@ -115,7 +115,7 @@ extension Future {
   }
 
   /// The error the task threw, or `nil` if it returned a value, awaited
-  /// without blocking a thread — the async twin of ``error(timeout:)``.
+  /// without blocking a thread — the async twin of ``error(timeout:)-3m4gx``.
   /// (Not named `error`: a property cannot share the name of the method.)
   ///
   /// Cancellation works as for ``value``.

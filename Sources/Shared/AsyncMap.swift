@@ -18,7 +18,7 @@ extension ThreadPoolExecutor {
   /// - An input's error is the element at its position; iteration goes on.
   /// - At most `lookAhead` inputs are submitted and not yet yielded.  The
   ///   first chunks are submitted by the first `next()` (not by this
-  ///   call), with the async ``submit(_:)``: a full queue suspends the
+  ///   call), with the async ``submit(_:)-9bcpb``: a full queue suspends the
   ///   iteration, it blocks nothing.
   /// - When the loop exits early (`break`, `return`, a thrown error) or the
   ///   sequence is dropped, or when the timeout passes, the map stops:

@@ -6,7 +6,7 @@ extension ThreadPoolExecutor {
   /// Stops accepting tasks and, with `wait`, suspends the calling Task
   /// (parking no thread of the cooperative pool) until queued and running
   /// tasks have finished and every worker thread has exited — the async
-  /// twin of the blocking ``shutdown(wait:cancelPendingFutures:)``.
+  /// twin of the blocking ``shutdown(wait:cancelPendingFutures:)-67htq``.
   ///
   /// ```swift
   /// await pool.shutdown()
@@ -49,7 +49,7 @@ extension ThreadPoolExecutor {
 }
 
 /// Runs `body` with a new pool and shuts it down, awaiting the async
-/// ``ThreadPoolExecutor/shutdown(wait:cancelPendingFutures:)`` (so no
+/// ``ThreadPoolExecutor/shutdown(wait:cancelPendingFutures:)-8iy6r`` (so no
 /// thread is parked), when `body` returns or throws — the async twin of
 /// the blocking ``withThreadPoolExecutor(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:_:)``.
 ///

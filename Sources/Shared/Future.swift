@@ -3,10 +3,10 @@ import Logging
 /// What every future has, whatever its value type: its state, cancellation
 /// and waiting.  ``Future`` adds the typed result.
 ///
-/// `AnyFuture` lets ``asCompleted(_:timeout:)`` and
-/// ``wait(_:timeout:returnWhen:)`` take futures of different value types
+/// `AnyFuture` lets ``asCompleted(_:timeout:cancelOnTimeout:)`` and
+/// ``wait(_:timeout:returnWhen:cancelOnTimeout:)-iul7`` take futures of different value types
 /// (and from different executors) in one call.  You never create one
-/// yourself: ``ThreadPoolExecutor/submit(_:)`` hands out ``Future``s.
+/// yourself: ``ThreadPoolExecutor/submit(_:)-7y2z7`` hands out ``Future``s.
 ///
 /// Futures are equal when they are the same future.
 ///
@@ -337,10 +337,10 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// Waits for the task and returns the error it threw, or `nil` if it
   /// returned a value.
   ///
-  /// - Parameter timeout: as for ``result(timeout:)``.
+  /// - Parameter timeout: as for ``result(timeout:)-8kjst``.
   /// - Returns: the task's error, or `nil`.
   /// - Throws: `CancellationError` if the future was cancelled; a
-  ///   ``FuturesError`` as for ``result(timeout:)``.
+  ///   ``FuturesError`` as for ``result(timeout:)-8kjst``.
   @available(
     *, noasync,
     message: "blocks the calling thread; use `try await future.error(timeout:)` or `.thrownError`"

@@ -72,11 +72,11 @@ extension ThreadPoolExecutor {
   ///   the iteration ends there.  (A shutdown that cancels pending futures
   ///   makes each input of a cancelled chunk `.failure(CancellationError())`.)
   ///
-  /// - Parameters: as for ``map(_:timeout:lookAhead:chunkSize:_:)``.
+  /// - Parameters: as for ``map(_:timeout:lookAhead:chunkSize:_:)-8lgv5``.
   /// - Returns: a single-pass sequence of results.
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative timeout,
   ///   a look-ahead or chunk size below 1, or a chunk size above the
-  ///   look-ahead; the errors of ``submit(_:)`` for the first chunk.
+  ///   look-ahead; the errors of ``submit(_:)-7y2z7`` for the first chunk.
   @available(
     *, noasync,
     message: "blocks a thread while iterating; use `for try await r in try pool.asyncLazyMap(…)`"

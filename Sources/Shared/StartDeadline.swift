@@ -13,7 +13,7 @@ extension ThreadPoolExecutor {
   ///
   /// A task whose deadline passes while it is queued is skipped by the
   /// worker that reaches it: its future ends cancelled (`isCancelled`,
-  /// done-callbacks run on that worker) and ``Future/result(timeout:)``
+  /// done-callbacks run on that worker) and ``Future/result(timeout:)-8kjst``
   /// throws ``FuturesError`` `.deadlineExpired` ("the task's start deadline
   /// passed before a worker took it"), not `CancellationError`.  The
   /// expiry is noticed when a worker reaches the task, not at the deadline
@@ -27,7 +27,7 @@ extension ThreadPoolExecutor {
   /// - Returns: the task's future.
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative
   ///   `startBy`; `.timedOut` if the queue stayed full until the deadline;
-  ///   the errors of ``submit(_:)``.
+  ///   the errors of ``submit(_:)-7y2z7``.
   @available(
     *, noasync,
     message: "may block while the queue is full; use `try await pool.submit(startBy:_:)`"
@@ -44,7 +44,7 @@ extension ThreadPoolExecutor {
 
   /// Schedules `body` with a must-start-by deadline, suspending the
   /// calling Task (not blocking its thread) while the queue is full — the
-  /// async twin of the blocking ``submit(startBy:_:)``, with its rules.
+  /// async twin of the blocking ``submit(startBy:_:)-s4id``, with its rules.
   ///
   /// ```swift
   /// let quote = try await pool.submit(startBy: .milliseconds(200)) { try fetchQuote() }
@@ -53,7 +53,7 @@ extension ThreadPoolExecutor {
   /// A task still queued when its deadline passes never runs: its future
   /// ends cancelled and its result throws ``FuturesError``
   /// `.deadlineExpired`.  While the queue is full the Task waits in the
-  /// pool's first-come first-served line, as ``submit(_:)`` (async) does,
+  /// pool's first-come first-served line, as ``submit(_:)-9bcpb`` (async) does,
   /// but only until the deadline: if it passes first, this throws
   /// `.timedOut` and nothing is queued (as the blocking form does — the
   /// task was never accepted, so it has no future to expire).
@@ -65,7 +65,7 @@ extension ThreadPoolExecutor {
   /// - Throws: ``FuturesError`` `.invalidArgument` for a negative
   ///   `startBy`; `.timedOut` if the queue stayed full until the deadline;
   ///   `CancellationError` when the Task is cancelled while it waits for
-  ///   room; the errors of ``submit(_:)``.
+  ///   room; the errors of ``submit(_:)-9bcpb``.
   public func submit<Value: Sendable>(
     startBy: Duration, _ body: @escaping @Sendable () throws -> Value
   ) async throws -> Future<Value> {

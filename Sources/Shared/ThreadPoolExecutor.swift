@@ -16,7 +16,7 @@ import Glibc
 /// Threads start lazily, one per submit while no worker is idle, up to
 /// `maxWorkers`, and are named `threadNamePrefix-N`.  The queue is bounded:
 /// a submit on a full queue blocks until there is room.  A pool that is
-/// dropped without ``shutdown(wait:cancelPendingFutures:)`` shuts itself
+/// dropped without ``shutdown(wait:cancelPendingFutures:)-67htq`` shuts itself
 /// down without blocking: queued tasks still run, then the workers exit.
 /// (When the whole process exits, its threads end with it.)
 public final class ThreadPoolExecutor: Sendable {
@@ -138,11 +138,11 @@ public final class ThreadPoolExecutor: Sendable {
     try pool.submit(future, whenFull: .block(.none))
   }
 
-  /// Like ``submit(_:)``, but waits at most `timeout` for room in a full
+  /// Like ``submit(_:)-7y2z7``, but waits at most `timeout` for room in a full
   /// queue.
   ///
   /// - Throws: ``FuturesError`` `.timedOut` if the queue stayed full, and
-  ///   the errors of ``submit(_:)``.
+  ///   the errors of ``submit(_:)-7y2z7``.
   @available(
     *, noasync,
     message: "may block while the queue is full; use `try await pool.submit { … }`"
@@ -156,10 +156,10 @@ public final class ThreadPoolExecutor: Sendable {
     return future
   }
 
-  /// Like ``submit(_:)``, but never blocks: a full queue throws.
+  /// Like ``submit(_:)-7y2z7``, but never blocks: a full queue throws.
   ///
   /// - Throws: ``FuturesError`` `.queueFull` when the queue is full, and
-  ///   the errors of ``submit(_:)``.
+  ///   the errors of ``submit(_:)-7y2z7``.
   public func trySubmit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {

@@ -1,4 +1,4 @@
-/// When ``wait(_:timeout:returnWhen:)`` returns.
+/// When ``wait(_:timeout:returnWhen:cancelOnTimeout:)-iul7`` returns.
 public enum ReturnCondition: Sendable, Hashable {
   /// As soon as any future is done (finished or cancelled).
   case firstCompleted

@@ -108,7 +108,11 @@ extension ThreadPoolExecutor {
   ///     ``init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
   ///   - finalizer: runs on each worker as it exits, with its state; then
   ///     the state is cleared.
-  ///   - maxWorkers, queueCapacity, threadNamePrefix: as for
+  ///   - maxWorkers: as for
+  ///     ``init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
+  ///   - queueCapacity: as for
+  ///     ``init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
+  ///   - threadNamePrefix: as for
   ///     ``init(maxWorkers:queueCapacity:threadNamePrefix:initializer:finalizer:)``.
   /// - Throws: ``FuturesError`` `.invalidArgument` for a bad `maxWorkers`
   ///   or `queueCapacity`.
