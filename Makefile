@@ -6,6 +6,10 @@ SWIFT ?= swift
 export SWIFT_BACKTRACE = enable=no
 RESULTS := .build-results.txt
 XCTEST := --disable-swift-testing
+# Compiler warnings are errors in the main debug build (.build), which the
+# xctest stage and lint's warnings check share: a warning cannot hide in an
+# incremental build, since the file that has it never compiles.
+WERROR := -Xswiftc -warnings-as-errors
 TSAN_SCALE ?= 0.1
 
 .PHONY: setup build test test-xctest test-tsan test-asan test-c model fuzz \
@@ -46,6 +50,7 @@ build: setup
 test: setup
 	@rm -f $(RESULTS)
 	@$(MAKE) --no-print-directory test-xctest CF_RESULTS=$(CURDIR)/$(RESULTS)
+	@$(MAKE) --no-print-directory lint CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory test-tsan CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory test-asan CF_RESULTS=$(CURDIR)/$(RESULTS)
 	@$(MAKE) --no-print-directory test-c CF_RESULTS=$(CURDIR)/$(RESULTS)
@@ -57,7 +62,7 @@ test: setup
 
 # The XCTest suite: the C API and the behaviour suite on both implementations.
 test-xctest: setup
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(WERROR)
 	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh xctest \
 	  $(SWIFT) test --skip-build $(XCTEST)
 
@@ -189,9 +194,11 @@ format: setup
 
 # A stage like the others: unformatted C or Swift, a source file without
 # the license header, or a compiler warning each fail it (scripts/lint.sh;
-# its build is in .build-lint).
+# its build is .build, with the flags of test-xctest, so after that stage
+# it costs nothing).  `make test` runs it right after the xctest stage.
 lint: setup
-	@CF_RESULTS=$(CF_RESULTS) SWIFT=$(SWIFT) scripts/stage.sh lint scripts/lint.sh
+	@CF_RESULTS=$(CF_RESULTS) SWIFT=$(SWIFT) WERROR="$(WERROR)" \
+	  scripts/stage.sh lint scripts/lint.sh
 
 clean:
 	rm -rf .build .build-tsan .build-asan .build-soak .build-c .build-spin \

@@ -1,4 +1,7 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 import PackageDescription
 
 // The library: only what its own targets use.  Bench (with swift-nio and
@@ -13,7 +16,7 @@ let package = Package(
     .library(name: "CFutures", targets: ["CFutures"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2")
   ],
   targets: [
     // The C11 core: queue, future state word, waiters, pool.  Public surface:

@@ -1,4 +1,7 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Bench: the benchmark of ConcurrentFutures against its C core, the
 // pure-Swift twin, Dispatch, SwiftNIO's NIOThreadPool and the JVM, in a
 // package of its own so that the library's manifest names only what the

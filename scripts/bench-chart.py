@@ -1,4 +1,7 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 """Draws Bench's JSON records as an SVG chart (Python standard library only).
 
     python3 scripts/bench-chart.py .build-bench/results.json docs/bench.svg

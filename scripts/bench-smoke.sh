@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # bench-smoke.sh — runs `Bench --quick --filter W1,W2-busy` from the debug
 # build of Benchmarks/ and checks that it produced JSON records for every
 # system (the JVM too when java is installed), each with its CPU per task

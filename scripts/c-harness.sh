@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # c-harness.sh [VARIANT...] — builds the plain-C harness (Tests/CHarness/*.c)
 # with the C core's sources in several ways and runs each build:
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # fuzz.sh [SECONDS] — builds the libFuzzer target Tests/Fuzz/fuzz_queue.c
 # (a differential fuzz of cf_queue and the future state word against simple
 # models) with ASan and UBSan, and runs it for SECONDS (default 30).

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # pg-server.sh — a throwaway PostgreSQL server for the FanOut example and its
 # tests.  Everything lives in one state directory, $PG_STATE_DIR (required):
 #

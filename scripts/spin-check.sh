@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # spin-check.sh [--planted] — model-checks Tests/Model/future.pml (the
 # future state word, finish's fast path, the listener list and its rounds,
 # futex wait, cancel and must-start-by expiry protocol of

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # stage.sh NAME COMMAND... — runs one `make test` stage, prints its own
 # count line, and appends "NAME PASSED FAILED" to $CF_RESULTS.
 #

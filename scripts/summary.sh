@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 the ConcurrentFutures authors
+
 # summary.sh RESULTS — sums the stages and prints the closing line
 # "N passed, M failed"; exits 1 when M > 0 or no stage ran.
 set -euo pipefail

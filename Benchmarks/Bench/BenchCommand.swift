@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Bench — the workloads of Benchmarks/README.md on ConcurrentFutures, its
 // C core driven directly (CFutures), the pure-Swift twin
 // (PureSwiftFutures), Dispatch, SwiftNIO's NIOThreadPool and the JVM's

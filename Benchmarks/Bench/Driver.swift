@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The driver: which workloads run on which systems, in what order, and what
 // becomes of their figures (a table on stdout, records in JSON).
 
@@ -217,7 +220,9 @@ func allCases(scale: Int) -> [Case] {
         what: "throughput: one submitter, \(formatCount(w1Tasks)) no-op tasks, "
           + "every future kept, then all waited for — per-task submit/run/complete/wait cost",
         notes: [capacityLine(.atLeast(w1Tasks))], metrics: [throughput],
-        runners: runners(.throughput(workers: workers, tasks: w1Tasks)) + [jvm("W1", ["tasks": w1Tasks, "workers": workers, "capacity": w1Tasks])]))
+        runners: runners(.throughput(workers: workers, tasks: w1Tasks)) + [
+          jvm("W1", ["tasks": w1Tasks, "workers": workers, "capacity": w1Tasks])
+        ]))
   }
 
   // W2 and W2-busy
@@ -233,11 +238,13 @@ func allCases(scale: Int) -> [Case] {
         metrics: latency,
         runners: runners(.roundTrip(workers: workers, warmUp: w2WarmUp, samples: w2Samples))
           + [
-          jvm(
-            "W2",
-            ["workers": workers, "warmup": w2WarmUp, "samples": w2Samples,
-             "capacity": w2WarmUp + w2Samples])
-        ]))
+            jvm(
+              "W2",
+              [
+                "workers": workers, "warmup": w2WarmUp, "samples": w2Samples,
+                "capacity": w2WarmUp + w2Samples,
+              ])
+          ]))
   }
   let busy = sysconf(Int32(_SC_NPROCESSORS_ONLN))
   let busyWarmUp = 2_000 / scale
@@ -259,12 +266,14 @@ func allCases(scale: Int) -> [Case] {
         .roundTrip(
           workers: 1, warmUp: busyWarmUp, samples: busySamples, busy: busy, timeCap: busyCap))
         + [
-        jvm(
-          "W2busy",
-          ["workers": 1, "warmup": busyWarmUp, "samples": busySamples,
-           "capacity": busyWarmUp + busySamples, "busy": busy,
-           "max_ms": Int(busyCap * 1000)])
-      ]))
+          jvm(
+            "W2busy",
+            [
+              "workers": 1, "warmup": busyWarmUp, "samples": busySamples,
+              "capacity": busyWarmUp + busySamples, "busy": busy,
+              "max_ms": Int(busyCap * 1000),
+            ])
+        ]))
 
   // W3
   let w3Tasks = 2_000 / scale
@@ -284,7 +293,9 @@ func allCases(scale: Int) -> [Case] {
       runners: [
         ("floor", { try measureOnce(FanOutFloor(tasks: w3Tasks, threads: w3Workers)) })
       ]
-        + runners(.fanOut(tasks: w3Tasks)) + [jvm("W3", ["tasks": w3Tasks, "workers": w3Workers, "capacity": w3Tasks])],
+        + runners(.fanOut(tasks: w3Tasks)) + [
+          jvm("W3", ["tasks": w3Tasks, "workers": w3Workers, "capacity": w3Tasks])
+        ],
       derive: { samples in
         // Each run is compared with the floor of its own repetition.
         let floor = samples["floor"]!.map { $0["wall"]! }
@@ -358,11 +369,13 @@ func allCases(scale: Int) -> [Case] {
       runners: runners(
         .boundedQueue(workers: 2, submitters: 2, tasksPerSubmitter: w6PerSubmitter))
         + [
-        jvm(
-          "W6",
-          ["tasks_per_submitter": w6PerSubmitter, "submitters": 2, "workers": 2,
-           "capacity": w6Capacity])
-      ]))
+          jvm(
+            "W6",
+            [
+              "tasks_per_submitter": w6PerSubmitter, "submitters": 2, "workers": 2,
+              "capacity": w6Capacity,
+            ])
+        ]))
 
   // W7
   let w7Tasks = 1_000_000 / scale

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The JVM system: Java's ThreadPoolExecutor over an ArrayBlockingQueue,
 // the strongest peer, run by Benchmarks/jvm/JvmBench.java in a child JVM
 // per measurement.  Bench compiles that file with javac once per run and
@@ -25,7 +28,8 @@ enum JVM {
     -> [String: Double]
   {
     let directory = try classes.get()
-    let arguments = flags + ["-cp", directory, "JvmBench", workload]
+    let arguments =
+      flags + ["-cp", directory, "JvmBench", workload]
       + parameters.map { "\($0.key)=\($0.value)" }
     var figures = try runForResult("/usr/bin/env", ["java"] + arguments)
     for (key, value) in parameters {
@@ -56,9 +60,10 @@ enum JVM {
       let (status, output) = try runProcess(
         "/usr/bin/env", ["javac", "-Xlint:all", "-d", directory, source])
       guard status == 0 else {
-        return .failure(BenchError(
-          "javac failed (status \(status); `make bench` installs openjdk-17-jdk-headless): "
-            + output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return .failure(
+          BenchError(
+            "javac failed (status \(status); `make bench` installs openjdk-17-jdk-headless): "
+              + output.trimmingCharacters(in: .whitespacesAndNewlines)))
       }
       return .success(directory)
     } catch {

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The one interface the workloads drive every system through.  Each system
 // lives in its own file that imports only its own module (ConcurrentFutures
 // and PureSwiftFutures export the same type names).

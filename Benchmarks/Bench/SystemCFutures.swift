@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // CFutures, the C core driven directly through its C API: what the Swift
 // façade costs on top of it.  The task is a @convention(c) function; its
 // argument points into a caller-owned array of Int (one slot per task) that

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Dispatch: what a Swift user reaches for first — one concurrent
 // DispatchQueue, with a future made of a DispatchGroup and a result slot.
 //

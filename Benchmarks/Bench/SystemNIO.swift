@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // NIOThreadPool: SwiftNIO's pool for blocking work.  Mode: `runIfActive(
 // eventLoop:)` on a one-loop MultiThreadedEventLoopGroup; the caller blocks
 // with `.wait()` on the returned EventLoopFuture — for a batch (W1, W3, W6),

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // PureSwiftFutures, the pure-Swift twin (the same API, no C core).
 // SystemConcurrentFutures.swift is this file line for line but for the module
 // it imports: keep the two identical.

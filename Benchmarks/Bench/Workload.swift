@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The measuring harness, after SwiftNIO's NIOPerformanceTester: a workload
 // protocol whose timed `run()` returns a count the driver checks, and the
 // small pieces of plumbing every workload needs (a clock, bare threads, RSS).

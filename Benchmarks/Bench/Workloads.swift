@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The workloads of Benchmarks/README.md, each generic over the system it drives.
 // Each workload's doc says, in its first line, what it isolates.
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // JvmBench — the "JVM" system of the repo's Bench (Benchmarks/Bench): Java's
 // java.util.concurrent.ThreadPoolExecutor over an ArrayBlockingQueue, driven
 // through the same workloads W1–W7 as the Swift systems.

@@ -1,4 +1,7 @@
 // swift-tools-version:6.0
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The FanOut example (issue 7): point lookups against PostgreSQL through
 // ConcurrentFutures, Dispatch and a TaskGroup.  Its own package, so that the
 // library itself never needs libpq.
@@ -9,7 +12,7 @@ let package = Package(
   dependencies: [
     // Named, since a path dependency is otherwise known by its directory
     // name (a worktree or a CI clone may be called anything).
-    .package(name: "ConcurrentFutures", path: "../.."),
+    .package(name: "ConcurrentFutures", path: "../..")
   ],
   targets: [
     // libpq, found with pkg-config (headers in /usr/include/postgresql).

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * future.c — the future: one atomic 32-bit state word and one list of
  * done-listeners, 16 bytes in all.  No mutex and no condition variable per
@@ -219,9 +222,10 @@ static void lock_listeners(cf_future *f) {
 /* Releases the lock bit, setting `also` (LISTENED, DEADLINE) with it. */
 static void unlock_listeners_setting(cf_future *f, uint32_t also) {
   uint32_t w = atomic_load_explicit(&f->word, memory_order_relaxed);
-  while (!atomic_compare_exchange_weak_explicit(
-      &f->word, &w, (w & ~LOCKED) | also, memory_order_release,
-      memory_order_relaxed)) {
+  while (!atomic_compare_exchange_weak_explicit(&f->word, &w,
+                                                (w & ~LOCKED) | also,
+                                                memory_order_release,
+                                                memory_order_relaxed)) {
   }
 }
 
@@ -332,8 +336,8 @@ static bool take_round(cf_future *f, struct round *r) {
  * each outside the lock bit; `before` (if any) just before the first
  * callback.  (A node may be freed once its fn ran: FOREACH_SAFE reads the
  * next one first.) */
-static void completed(cf_future *f, uint32_t old, cf__before_callbacks_fn before,
-                      void *ctx) {
+static void completed(cf_future *f, uint32_t old,
+                      cf__before_callbacks_fn before, void *ctx) {
   if (old & WAITING)
     wake_all(f);
   bool first = true;
@@ -481,9 +485,7 @@ int cf__future_finish(cf_future *f, cf__before_callbacks_fn before,
 
 int cf_future_finish(cf_future *f) { return cf__future_finish(f, NULL, NULL); }
 
-static bool future_done(const void *ctx) {
-  return cf_future_is_done(ctx);
-}
+static bool future_done(const void *ctx) { return cf_future_is_done(ctx); }
 
 /* Each thread learns how long spinning pays for its own waits. */
 static _Thread_local struct cf__spin_budget wait_spin_budget =

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * internal.h — shared between the C files of the core; not public.
  * Prefix cf__ for internal functions (libuv's rule).
@@ -92,10 +95,11 @@ bool cf__thread_start_should_fail(void);
  * the budget learns how long the wait really was.  A site that never
  * parks after a loss (a timeout, a shutdown) just skips that call. */
 struct cf__spin_budget {
-  _Atomic int64_t ns;       /* how long the next spin may last */
-  _Atomic uint32_t misses;  /* losses in a row */
+  _Atomic int64_t ns;      /* how long the next spin may last */
+  _Atomic uint32_t misses; /* losses in a row */
 };
-#define CF__SPIN_BUDGET_INIT {20000, 0}
+#define CF__SPIN_BUDGET_INIT                                                  \
+  { 20000, 0 }
 void cf__spin_budget_init(struct cf__spin_budget *budget);
 struct cf__spin {
   int64_t start;  /* when the lost spin began */

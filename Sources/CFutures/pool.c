@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * pool.c — the thread pool: a cf_queue of (fn, arg, future) items and
  * worker threads started lazily.
@@ -132,7 +135,8 @@ int cf_pool_create(const cf_pool_options *o, cf_pool **out) {
   p->worker_fini = o->worker_fini;
   p->context_release = o->context_release;
   p->context = o->context;
-  const char *prefix = o->thread_name_prefix ? o->thread_name_prefix : "cf-pool";
+  const char *prefix = o->thread_name_prefix ? o->thread_name_prefix
+                                             : "cf-pool";
   size_t keep = utf8_fit(prefix, NAME_MAX_LEN);
   memcpy(p->prefix, prefix, keep);
   p->prefix[keep] = '\0';
@@ -471,7 +475,8 @@ static void *joiner_main(void *arg) {
   return NULL;
 }
 
-int cf_pool_join_in_background(cf_pool *p, void (*done)(void *arg), void *arg) {
+int cf_pool_join_in_background(cf_pool *p, void (*done)(void *arg),
+                               void *arg) {
   if (p == NULL || done == NULL)
     return EINVAL;
   struct joiner *j = cf__malloc(sizeof *j);

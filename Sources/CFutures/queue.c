@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * queue.c — a bounded blocking FIFO, the design of Java's ArrayBlockingQueue:
  * a ring of items (take_index, put_index, count), one mutex, two condition
@@ -44,18 +47,18 @@ struct cf_queue {
   pthread_mutex_t lock;
   pthread_cond_t not_empty;
   pthread_cond_t not_full;
-  size_t capacity;             /* the bound */
-  size_t slots;                /* allocated, <= capacity */
+  size_t capacity; /* the bound */
+  size_t slots;    /* allocated, <= capacity */
   size_t take_index;
   size_t put_index;
   size_t count;
   size_t takers_waiting;
   size_t putters_waiting;
   bool closed;
-  bool spinning;               /* a taker spins now (under lock) */
-  bool put_spinning;           /* a putter spins now (under lock) */
-  _Atomic size_t available;    /* mirrors count */
-  atomic_bool closed_flag;     /* mirrors closed */
+  bool spinning;                          /* a taker spins now (under lock) */
+  bool put_spinning;                      /* a putter spins now (under lock) */
+  _Atomic size_t available;               /* mirrors count */
+  atomic_bool closed_flag;                /* mirrors closed */
   struct cf__spin_budget spin_budget;     /* takers' (spin.c) */
   struct cf__spin_budget put_spin_budget; /* putters' */
   cf_item *items;
@@ -106,14 +109,16 @@ static bool grow(cf_queue *q) {
   cf_item *items = cf__realloc(q->items, slots * sizeof(cf_item));
   if (items == NULL)
     return false;
-  size_t wrapped = q->take_index; /* the ring is full: take_index == put_index */
+  size_t wrapped =
+      q->take_index; /* the ring is full: take_index == put_index */
   size_t room = slots - q->slots;
   if (wrapped <= room) {
     memcpy(items + q->slots, items, wrapped * sizeof(cf_item));
     q->put_index = (q->slots + wrapped) % slots;
   } else { /* capacity cut the doubling short: move the tail instead */
     size_t tail = q->slots - q->take_index;
-    memmove(items + slots - tail, items + q->take_index, tail * sizeof(cf_item));
+    memmove(items + slots - tail, items + q->take_index,
+            tail * sizeof(cf_item));
     q->take_index = slots - tail;
     q->put_index = wrapped;
   }

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * spin.c — spin-before-park with a budget that learns.
  *

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * util.c — deadlines, pthread wrappers that abort on bugs, test hooks.
  */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * waiter.c — the completion waiter behind as_completed and wait (the C twin
  * of CPython's _Waiter): each watched future gets a listener node that,

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // A future's engine in ConcurrentFutures: one `cf_future` of the C core,
 // its callbacks and watches through @convention(c) trampolines.
 internal import CFutures
@@ -112,8 +115,9 @@ private final class Closure {
   init(_ body: @escaping @Sendable () -> Void) { self.body = body }
 }
 
-private let closureTrampoline: @convention(c) (
-  UnsafeMutableRawPointer?, OpaquePointer?
-) -> Void = { arg, _ in
-  Unmanaged<Closure>.fromOpaque(arg!).takeRetainedValue().body()
-}
+private let closureTrampoline:
+  @convention(c) (
+    UnsafeMutableRawPointer?, OpaquePointer?
+  ) -> Void = { arg, _ in
+    Unmanaged<Closure>.fromOpaque(arg!).takeRetainedValue().body()
+  }

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // A pool's engine in ConcurrentFutures: one `cf_pool` of the C core, the
 // trampolines its workers call for tasks and Swift Concurrency jobs, and
 // the pool's context (worker hooks, the async room signal).
@@ -172,29 +175,30 @@ final class PoolContext: @unchecked Sendable {
 /// queue tells the pool's async submitters waiting for room (one load when
 /// none waits), once — at RUN or BROKEN, or at a RELEASE that finds the
 /// body unrun (the item was skipped, or drained at shutdown).
-private let taskTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
-  -> Void = { arg, op in
-    // The queue's reference keeps the future alive until RELEASE, and the
-    // pool keeps its context: both are used without a retain of their own.
-    let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
-    switch op {
-    case CF_TASK_RUN:
-      PoolContext.withCurrent { $0.room.itemTaken() }
-      future._withUnsafeGuaranteedRef { $0._run() }
-    case CF_TASK_BROKEN:
-      let error =
-        PoolContext.withCurrent { context in
-          context.room.itemTaken()
-          return context.brokenError
-        } ?? FuturesError(.brokenPool, "the thread pool is broken")
-      future._withUnsafeGuaranteedRef { $0._fail(error) }
-    default:
-      if future._withUnsafeGuaranteedRef({ $0._dropBody() }) {
+private let taskTrampoline:
+  @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
+    -> Void = { arg, op in
+      // The queue's reference keeps the future alive until RELEASE, and the
+      // pool keeps its context: both are used without a retain of their own.
+      let future = Unmanaged<AnyFuture>.fromOpaque(arg!)
+      switch op {
+      case CF_TASK_RUN:
         PoolContext.withCurrent { $0.room.itemTaken() }
+        future._withUnsafeGuaranteedRef { $0._run() }
+      case CF_TASK_BROKEN:
+        let error =
+          PoolContext.withCurrent { context in
+            context.room.itemTaken()
+            return context.brokenError
+          } ?? FuturesError(.brokenPool, "the thread pool is broken")
+        future._withUnsafeGuaranteedRef { $0._fail(error) }
+      default:
+        if future._withUnsafeGuaranteedRef({ $0._dropBody() }) {
+          PoolContext.withCurrent { $0.room.itemTaken() }
+        }
+        future.release()
       }
-      future.release()
     }
-  }
 
 /// A Swift Concurrency job queued on a pool, with the executor it runs as.
 /// The executor is held strongly: a job outlives no pool it names.
@@ -212,43 +216,47 @@ private final class JobBox {
 /// cf_pool_shutdown(cancel_pending) draining the queue on the thread that
 /// shuts down (a job cannot be cancelled: its Task would hang); that thread
 /// may be anyone's, so the job goes to the global concurrent executor.
-private let jobTrampoline: @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
-  -> Void = { arg, op in
-    let box = Unmanaged<JobBox>.fromOpaque(arg!)
-    guard op == CF_TASK_RUN else {
-      box.release()
-      return
+private let jobTrampoline:
+  @convention(c) (UnsafeMutableRawPointer?, cf_task_op)
+    -> Void = { arg, op in
+      let box = Unmanaged<JobBox>.fromOpaque(arg!)
+      guard op == CF_TASK_RUN else {
+        box.release()
+        return
+      }
+      let job = box.takeUnretainedValue()
+      if job.executor.pool.isCurrentThreadWorker {
+        job.executor.pool.room.itemTaken()
+        job.job.runSynchronously(on: job.executor.asUnownedTaskExecutor())
+      } else {
+        globalConcurrentExecutor.enqueue(ExecutorJob(job.job))
+      }
     }
-    let job = box.takeUnretainedValue()
-    if job.executor.pool.isCurrentThreadWorker {
-      job.executor.pool.room.itemTaken()
-      job.job.runSynchronously(on: job.executor.asUnownedTaskExecutor())
-    } else {
-      globalConcurrentExecutor.enqueue(ExecutorJob(job.job))
+
+private let workerInitTrampoline:
+  @convention(c) (UnsafeMutableRawPointer?)
+    -> Int32 = { raw in
+      let context = Unmanaged<PoolContext>.fromOpaque(raw!).takeUnretainedValue()
+      do {
+        try context.initializer?()
+        return 0
+      } catch {
+        context.recordFailure(error)
+        return 1
+      }
     }
-  }
 
-private let workerInitTrampoline: @convention(c) (UnsafeMutableRawPointer?)
-  -> Int32 = { raw in
-    let context = Unmanaged<PoolContext>.fromOpaque(raw!).takeUnretainedValue()
-    do {
-      try context.initializer?()
-      return 0
-    } catch {
-      context.recordFailure(error)
-      return 1
+private let workerFiniTrampoline:
+  @convention(c) (UnsafeMutableRawPointer?)
+    -> Void = { raw in
+      Unmanaged<PoolContext>.fromOpaque(raw!).takeUnretainedValue().finalizer?()
     }
-  }
 
-private let workerFiniTrampoline: @convention(c) (UnsafeMutableRawPointer?)
-  -> Void = { raw in
-    Unmanaged<PoolContext>.fromOpaque(raw!).takeUnretainedValue().finalizer?()
-  }
-
-private let contextReleaseTrampoline: @convention(c) (UnsafeMutableRawPointer?)
-  -> Void = { raw in
-    Unmanaged<PoolContext>.fromOpaque(raw!).release()
-  }
+private let contextReleaseTrampoline:
+  @convention(c) (UnsafeMutableRawPointer?)
+    -> Void = { raw in
+      Unmanaged<PoolContext>.fromOpaque(raw!).release()
+    }
 
 /// What the background joiner calls when the workers have exited.
 private final class Done {

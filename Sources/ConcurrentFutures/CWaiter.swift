@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // A completion waiter's engine in ConcurrentFutures: one `cf_waiter` of
 // the C core.
 internal import CFutures

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // ConcurrentFutures' engine: the C core.  The files both modules share
 // (Sources/Shared, linked here as Shared/) reach it through the protocols
 // of Shared/EngineContract.swift; these are the types that conform.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // PureSwiftFutures' engine: Swift alone, a mutex and condition per future
 // (CPython's thread.py).  The files both modules share (Sources/Shared,
 // linked here as Shared/) reach it through the protocols of

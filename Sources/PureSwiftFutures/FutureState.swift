@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // A future's engine in PureSwiftFutures: CPython's `Future` — a mutex, a
 // condition and the state, its callbacks and watches under that mutex.
 
@@ -238,7 +241,6 @@ final class FutureState: @unchecked Sendable {
       return true
     }
   }
-
 
   func setStartDeadline(_ deadline: Deadline) throws { startBy = deadline }
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Swift Concurrency jobs on the twin's workers.  (ConcurrentFutures does
 // the same through the C pool's future-less items: its CPool.swift.)
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 import Synchronization
 
 /// Fault injection for this package's tests (the C-backed module has the C

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // A completion waiter's engine in PureSwiftFutures: CPython's `_Waiter`.
 
 /// Completions of a fixed set of futures, in the order they happen: the

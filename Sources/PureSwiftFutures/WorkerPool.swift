@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -395,6 +398,7 @@ private let setThreadName: SetThreadName? = {
   return unsafeBitCast(symbol, to: SetThreadName.self)
 }()
 
-private typealias SetThreadName = @convention(c) (
-  pthread_t, UnsafePointer<CChar>
-) -> Int32
+private typealias SetThreadName =
+  @convention(c) (
+    pthread_t, UnsafePointer<CChar>
+  ) -> Int32

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 /// Yields futures as they complete — Python's `as_completed`.
 ///
 /// ```swift

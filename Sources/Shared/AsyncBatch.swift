@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The async twins of the remaining blocking calls: `result(timeout:)` and
 // `error(timeout:)` with a timeout, the many-futures `wait`, and the eager
 // `map`.  Each suspends the Task and parks no thread.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The pool in Swift Concurrency: a TaskExecutor, an async submit, and the
 // backpressure choices for a full queue.
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The async twins of the blocking waits: `try await future.value` and
 // `for try await f in asyncCompleted(futures)`.  Both suspend the Task on a
 // watch of the future (a notification that runs before any done-callback)
@@ -308,7 +311,10 @@ final class ReadyIndices: Sendable {
     var waiter: Suspension?
   }
 
-  enum Pop { case ready(Int), empty, exhausted }
+  enum Pop {
+    case ready(Int)
+    case empty, exhausted
+  }
 
   private let count: Int
   private let state: Locked<State>
@@ -336,9 +342,11 @@ final class ReadyIndices: Sendable {
   /// `isDone` must take no lock but its future's.
   func takeEarly(where isDone: (Int) -> Bool) -> Int? {
     state.withLock { state in
-      guard let index = state.delivered.indices.first(where: {
-        !state.delivered[$0] && isDone($0)
-      }) else { return nil }
+      guard
+        let index = state.delivered.indices.first(where: {
+          !state.delivered[$0] && isDone($0)
+        })
+      else { return nil }
       state.delivered[index] = true
       state.taken += 1
       return index

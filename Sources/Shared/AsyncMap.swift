@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The async twin of `lazyMap`: one result per input, in input order, to
 // `for try await`.
 

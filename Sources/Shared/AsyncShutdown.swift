@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The async twins of `shutdown(wait: true)` and `withThreadPoolExecutor`:
 // the workers are joined on a thread of the engine's own while the Task is
 // suspended.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The contract between the code both modules share (this folder, linked
 // into Sources/ConcurrentFutures and Sources/PureSwiftFutures and compiled
 // into each) and each module's engine: the C core (ConcurrentFutures) or

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 /// An error from the library itself (the tasks' own errors are
 /// rethrown as they are, and a cancelled future throws `CancellationError`).
 ///

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 import Logging
 
 /// What every future has, whatever its value type: its state, cancellation
@@ -323,7 +326,8 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   ///   timeout passes first, `.invalidArgument` for a negative timeout,
   ///   `.deadlock` when called from inside this future's own task.
   @available(
-    *, noasync, message: "blocks the calling thread; use `try await future.result(timeout:)` or `.value`"
+    *, noasync,
+    message: "blocks the calling thread; use `try await future.result(timeout:)` or `.value`"
   )
   // Inlinable: the wait is a call to AnyFuture (nothing generic), the
   // value is read in the caller's code, specialised for its Value.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Python's `executor.map`: the eager map and the lazy one.
 
 extension ThreadPoolExecutor {

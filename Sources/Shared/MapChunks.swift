@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // What every map shares: inputs grouped into chunks that travel as one
 // task each, the chunk size (fixed, or sized from measured input time),
 // and the window of inputs in flight, counted in inputs.
@@ -194,7 +197,9 @@ final class MapWindow<Value: Sendable> {
 
   /// Whether nothing was submitted and a submit failed (the map's first
   /// submit: the call throws it).
-  @usableFromInline var failedAtOnce: (any Error)? { chunks.isEmpty && opened.isEmpty ? submitError : nil }
+  @usableFromInline var failedAtOnce: (any Error)? {
+    chunks.isEmpty && opened.isEmpty ? submitError : nil
+  }
 
   /// The opened chunk's next result, if it has one left.
   @inlinable func nextOpened() -> Element? {
@@ -210,7 +215,9 @@ final class MapWindow<Value: Sendable> {
   }
 
   /// The oldest chunk not yet opened.
-  @inlinable var headChunk: Future<MapChunk<Value>>? { head < chunks.count ? chunks[head].future : nil }
+  @inlinable var headChunk: Future<MapChunk<Value>>? {
+    head < chunks.count ? chunks[head].future : nil
+  }
 
   /// Opens the head chunk, which is done: its results, or `error` for
   /// each of its inputs when it was cancelled.
@@ -273,7 +280,9 @@ extension ThreadPoolExecutor {
   ///
   /// - Throws: ``FuturesError`` `.invalidArgument` for a look-ahead or a
   ///   chunk size below 1, or a chunk size above the look-ahead.
-  @usableFromInline func mapShape(lookAhead: Int?, chunkSize: Int?) throws -> (lookAhead: Int, sizer: ChunkSizer) {
+  @usableFromInline func mapShape(lookAhead: Int?, chunkSize: Int?) throws -> (
+    lookAhead: Int, sizer: ChunkSizer
+  ) {
     if let chunkSize, chunkSize < 1 {
       throw FuturesError(
         .invalidArgument, "chunkSize must be at least 1 (got \(chunkSize))")

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // How an async submit waits for room in a full queue without parking a
 // thread, first come first served: each pool's line of suspended submits,
 // owned by the pool's engine as ArrayBlockingQueue owns its notFull.
@@ -153,7 +156,8 @@ final class RoomWaiters: Sendable {
   /// for shutdown or lateness since `seen`.
   private func stillFull(_ ticket: Ticket, since seen: UInt64) {
     tickets.withLock { tickets -> CheckedContinuation<Void, Never>? in
-      ticket.isWoken = ticket.isLate
+      ticket.isWoken =
+        ticket.isLate
         || epoch.load(ordering: .sequentiallyConsistent) != seen
       guard !ticket.isWoken else { return nil }
       return offerRoom(to: tickets)

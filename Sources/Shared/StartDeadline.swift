@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Must-start-by deadlines: a task still queued when its deadline passes
 // never runs; its future ends cancelled, and its result throws
 // `.deadlineExpired` rather than a plain CancellationError, so "runs

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -213,7 +216,8 @@ public final class ThreadPoolExecutor: Sendable {
 /// - Throws: what the initializer or `body` throws.
 @available(
   *, noasync,
-  message: "blocks while the pool's work finishes; use `try await withThreadPoolExecutor { pool in … }`"
+  message:
+    "blocks while the pool's work finishes; use `try await withThreadPoolExecutor { pool in … }`"
 )
 // Disfavoured so that in async code a body without `await` still picks the
 // async twin (a sync closure would otherwise match this one better); in

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 /// When ``wait(_:timeout:returnWhen:cancelOnTimeout:)-iul7`` returns.
 public enum ReturnCondition: Sendable, Hashable {
   /// As soon as any future is done (finished or cancelled).

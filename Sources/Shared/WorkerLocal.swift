@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // WorkerLocal.swift — a typed value per thread, for what a worker's
 // initializer builds.
 import Synchronization

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of the async bridges: `future.value`, asyncCompleted,
 // the pool as a TaskExecutor, the async submit and the backpressure
 // choices.  Threads are ordered with gates; the only timing assertions
@@ -33,7 +36,9 @@ final class AsyncTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 7 }
+    let future = try pool.submitTask {
+      gate.pass(); return 7
+    }
     let waiter = Task { try await future.awaitValue() }
     XCTAssertFalse(future.isDone)
     gate.open()
@@ -57,9 +62,13 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
-    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let queued = try pool.submitTask {
+      ran.increment(); return 1
+    }
     let calls = Counter()
     queued.addCallback { _ in calls.increment() }
     // A second waiter, blocking, on a plain thread: it must wake too.
@@ -91,12 +100,15 @@ final class AsyncTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let running = try pool.submitTask { started.arrive(); gate.pass(); return 9 }
+    let running = try pool.submitTask {
+      started.arrive(); gate.pass(); return 9
+    }
     XCTAssertTrue(started.waitFor(1))
     let awaiting = Task { try await running.awaitValue() }
     awaiting.cancel()
     let error = await thrownError { _ = try await awaiting.value }
-    XCTAssertTrue(error is CancellationError, "the await ends at once: got \(String(describing: error))")
+    XCTAssertTrue(
+      error is CancellationError, "the await ends at once: got \(String(describing: error))")
     XCTAssertFalse(running.isCancelled)
     XCTAssertFalse(running.isDone, "the running task is not interrupted")
     gate.open()
@@ -113,19 +125,24 @@ final class AsyncTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let running = try pool.submitTask { started.arrive(); gate.pass(); return 9 }
+    let running = try pool.submitTask {
+      started.arrive(); gate.pass(); return 9
+    }
     XCTAssertTrue(started.waitFor(1))
     for _ in 0..<scaled(20, minimum: 3) {
       let awaiting = Task { try await running.awaitResult(timeout: .seconds(30)) }
       awaiting.cancel()
       let error = await thrownError { _ = try await awaiting.value }
-      XCTAssertTrue(error is CancellationError, "\(implementationName): got \(String(describing: error))")
+      XCTAssertTrue(
+        error is CancellationError, "\(implementationName): got \(String(describing: error))")
       let mapping = Task {
         try await pool.mapAllAsync([1, 2, 3], timeout: .seconds(30), lookAhead: nil) { $0 }
       }
       mapping.cancel()
       let mapError = await thrownError { _ = try await mapping.value }
-      XCTAssertTrue(mapError is CancellationError, "\(implementationName): map: got \(String(describing: mapError))")
+      XCTAssertTrue(
+        mapError is CancellationError,
+        "\(implementationName): map: got \(String(describing: mapError))")
     }
     XCTAssertFalse(running.isDone, "the running task was not interrupted")
     gate.open()
@@ -141,7 +158,9 @@ final class AsyncTests: XCTestCase {
     let done = try pool.submitTask { 0 }
     _ = try await done.awaitValue()
     let gate = Gate()
-    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let blocker = try pool.submitTask {
+      gate.pass(); return 1
+    }
     let queued = try pool.submitTask { 2 }  // one worker, FIFO: after blocker
     let next = try Impl.asyncCompletions(
       [blocker, done, queued, blocker, done], timeout: nil)
@@ -169,7 +188,9 @@ final class AsyncTests: XCTestCase {
     let done = try pool.submitTask { 0 }
     _ = try await done.awaitValue()
     let gate = Gate()
-    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let blocker = try pool.submitTask {
+      gate.pass(); return 1
+    }
     let queued = try pool.submitTask { 2 }
     let next = try Impl.asyncCompletions(
       [blocker, queued, done], timeout: .milliseconds(50))
@@ -183,8 +204,9 @@ final class AsyncTests: XCTestCase {
     gate.open()
     _ = try await queued.awaitValue()
     let later = [try await next(), try await next()]
-    XCTAssertTrue(later[0] === blocker && later[1] === queued,
-                  "a later call yields what finished meanwhile")
+    XCTAssertTrue(
+      later[0] === blocker && later[1] === queued,
+      "a later call yields what finished meanwhile")
     let end = try await next()
     XCTAssertNil(end)
 
@@ -198,7 +220,9 @@ final class AsyncTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let blocker = try pool.submitTask { gate.pass(); return 1 }
+    let blocker = try pool.submitTask {
+      gate.pass(); return 1
+    }
     let iterating = Task {
       try await Impl.allAsyncCompleted([blocker], timeout: nil)
     }
@@ -231,7 +255,9 @@ final class AsyncTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1, prefix: prefix)
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     let filler = try pool.submitTask { 1 }
     // The queue is full: the job is not refused, it runs elsewhere.
@@ -245,7 +271,9 @@ final class AsyncTests: XCTestCase {
     // work still runs (cancelling it would hang its Task).
     let gate2 = Gate()
     let started2 = Arrivals()
-    let blocker2 = try pool.submitTask { started2.arrive(); gate2.pass(); return 0 }
+    let blocker2 = try pool.submitTask {
+      started2.arrive(); gate2.pass(); return 0
+    }
     XCTAssertTrue(started2.waitFor(1))
     let job = pool.taskWithPreference { 6 }
     let queuedJob = await eventually { pool.queuedTasks == 1 }
@@ -297,7 +325,8 @@ final class AsyncTests: XCTestCase {
       let count = beats.value
       stop.increment()
       await heartbeat.value
-      let seconds = Double(elapsed.components.seconds)
+      let seconds =
+        Double(elapsed.components.seconds)
         + Double(elapsed.components.attoseconds) / 1e18
       return (count, seconds)
     }
@@ -326,7 +355,9 @@ final class AsyncTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     let filler = try pool.submitTask { 1 }
     let full = thrownError { _ = try pool.trySubmitTask { 0 } }
@@ -347,7 +378,9 @@ final class AsyncTests: XCTestCase {
     // Shut down while suspended: the shut-down error.
     let gate2 = Gate()
     let started2 = Arrivals()
-    let blocker2 = try pool.submitTask { started2.arrive(); gate2.pass(); return 0 }
+    let blocker2 = try pool.submitTask {
+      started2.arrive(); gate2.pass(); return 0
+    }
     XCTAssertTrue(started2.waitFor(1))
     _ = try pool.submitTask { 1 }
     let refused = Task { try await pool.submitAsync { 4 } }
@@ -371,7 +404,9 @@ final class AsyncTests: XCTestCase {
           for _ in 0..<8 {
             submitters.addTask {
               for i in 0..<perSubmitter {
-                _ = try await pool.submitAsync { ran.increment(); return i }
+                _ = try await pool.submitAsync {
+                  ran.increment(); return i
+                }
               }
             }
           }
@@ -403,13 +438,20 @@ final class AsyncTests: XCTestCase {
     for round in 0..<scaled(100, minimum: 10) {
       let gate = Gate()
       let started = Arrivals()
-      let blocker = try pool.submitTask { started.arrive(); gate.pass(); return -1 }
+      let blocker = try pool.submitTask {
+        started.arrive(); gate.pass(); return -1
+      }
       XCTAssertTrue(started.waitFor(1))
       let filler = try pool.submitTask { -2 }
       let order = Recorder<Int>()
       var submits: [Task<Impl.Fut, any Error>] = []
       for i in 0..<submitters {
-        submits.append(Task { try await pool.submitAsync { order.append(i); return i } })
+        submits.append(
+          Task {
+            try await pool.submitAsync {
+              order.append(i); return i
+            }
+          })
         let inLine = await eventually { pool.suspendedSubmits == i + 1 }
         XCTAssertTrue(inLine, "round \(round): submit \(i) never suspended")
         if !inLine { break }
@@ -429,7 +471,9 @@ final class AsyncTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     let filler = try pool.submitTask(whenFull: .block) { 1 }
 
@@ -468,11 +512,17 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     // A zero deadline has passed by the time any worker reaches the task.
-    let late = try pool.submitTask(startBy: .zero) { ran.increment(); return 1 }
-    let inTime = try pool.submitTask(startBy: .seconds(300)) { ran.increment(); return 2 }
+    let late = try pool.submitTask(startBy: .zero) {
+      ran.increment(); return 1
+    }
+    let inTime = try pool.submitTask(startBy: .seconds(300)) {
+      ran.increment(); return 2
+    }
     let calls = Counter()
     late.addCallback { f in if f.isCancelled { calls.increment() } }
     XCTAssertFalse(late.isDone, "still queued: nothing has looked at it")
@@ -501,7 +551,9 @@ final class AsyncTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     _ = try pool.submitTask { 1 }
     let full = thrownError { _ = try pool.submitTask(startBy: .milliseconds(20)) { 2 } }
@@ -521,29 +573,45 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Recorder<Int>()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
-    let late = try await pool.submitAsync(startBy: .zero) { ran.append(1); return 1 }
-    let inTime = try await pool.submitAsync(startBy: .seconds(300)) { ran.append(2); return 2 }
+    let late = try await pool.submitAsync(startBy: .zero) {
+      ran.append(1); return 1
+    }
+    let inTime = try await pool.submitAsync(startBy: .seconds(300)) {
+      ran.append(2); return 2
+    }
     XCTAssertEqual(pool.queuedTasks, 2, "the queue is full now")
 
     let begin = ContinuousClock.now
     let timedOut = await thrownError {
-      _ = try await pool.submitAsync(startBy: .milliseconds(100)) { ran.append(3); return 3 }
+      _ = try await pool.submitAsync(startBy: .milliseconds(100)) {
+        ran.append(3); return 3
+      }
     }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
     assertFuturesError(Impl.self, timedOut ?? Boom(id: 0), code: "timedOut")
     XCTAssertEqual(pool.suspendedSubmits, 0, "it left the line")
     XCTAssertEqual(pool.queuedTasks, 2, "nothing was queued")
 
-    let cancelled = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(4); return 4 } }
+    let cancelled = Task {
+      try await pool.submitAsync(startBy: .seconds(300)) {
+        ran.append(4); return 4
+      }
+    }
     let cancelledInLine = await eventually { pool.suspendedSubmits == 1 }
     XCTAssertTrue(cancelledInLine)
     cancelled.cancel()
     let cancelError = await thrownError { _ = try await cancelled.value }
     XCTAssertTrue(cancelError is CancellationError, "got \(String(describing: cancelError))")
 
-    let waiting = Task { try await pool.submitAsync(startBy: .seconds(300)) { ran.append(5); return 5 } }
+    let waiting = Task {
+      try await pool.submitAsync(startBy: .seconds(300)) {
+        ran.append(5); return 5
+      }
+    }
     let waitingInLine = await eventually { pool.suspendedSubmits == 1 }
     XCTAssertTrue(waitingInLine)
     gate.open()
@@ -569,9 +637,15 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let running = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let running = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
-    let queued = try (0..<3).map { _ in try pool.submitTask { ran.increment(); return 1 } }
+    let queued = try (0..<3).map { _ in
+      try pool.submitTask {
+        ran.increment(); return 1
+      }
+    }
 
     // wait
     let (done, notDone) = try Impl.waitCancellingOnTimeout(
@@ -611,7 +685,9 @@ final class AsyncTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 6 }
+    let future = try pool.submitTask {
+      gate.pass(); return 6
+    }
     let begin = ContinuousClock.now
     var error: (any Error)?
     do { _ = try await future.awaitResult(timeout: .milliseconds(150)) } catch let e { error = e }
@@ -705,7 +781,9 @@ final class AsyncTests: XCTestCase {
     }
     XCTAssertEqual(consumed, n)
     XCTAssertLessThanOrEqual(worst, lookAhead, "tasks started beyond the look-ahead")
-    let none = try await pool.asyncLazyMapCollect([], timeout: nil, lookAhead: nil, limit: nil) { $0 }
+    let none = try await pool.asyncLazyMapCollect([], timeout: nil, lookAhead: nil, limit: nil) {
+      $0
+    }
     XCTAssertTrue(none.isEmpty)
   }
 
@@ -772,7 +850,8 @@ final class AsyncTests: XCTestCase {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements.first?.get(), 0)
     if elements.count == 2, case .failure(let error) = elements[1] {
-      assertFuturesError(Impl.self, error, code: "timedOut", messageContains: "with 4 inputs unfinished")
+      assertFuturesError(
+        Impl.self, error, code: "timedOut", messageContains: "with 4 inputs unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }
@@ -853,9 +932,13 @@ final class AsyncTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
-    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let queued = try pool.submitTask {
+      ran.increment(); return 1
+    }
     let shutting = Task { await pool.shutdownAsync(wait: true, cancelPending: true) }
     let cancelled = await eventually { queued.isCancelled }
     XCTAssertTrue(cancelled, "the task not started was cancelled")
@@ -878,7 +961,9 @@ final class AsyncTests: XCTestCase {
 
     let prefix = uniquePrefix()
     let value = try await Impl.withPoolAsync(maxWorkers: 2, prefix: prefix) { pool in
-      let future = try await pool.submitAsync { usleep(20_000); return 21 }
+      let future = try await pool.submitAsync {
+        usleep(20_000); return 21
+      }
       return try await future.awaitValue() * 2
     }
     XCTAssertEqual(value, 42)
@@ -894,7 +979,9 @@ final class AsyncTests: XCTestCase {
     let error = await thrownError {
       _ = try await Impl.withPoolAsync(maxWorkers: 1, prefix: failingPrefix) { pool -> Int in
         kept = pool
-        _ = try pool.submitTask { usleep(20_000); return 1 }
+        _ = try pool.submitTask {
+          usleep(20_000); return 1
+        }
         throw Boom(id: 5)
       }
     }

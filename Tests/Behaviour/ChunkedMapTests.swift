@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of the chunked maps: inputs that travel in
 // chunks, the window counted in inputs, the automatic chunk size, and what
 // stopping does to chunks queued and running.
@@ -42,7 +45,8 @@ final class ChunkedMapTests: XCTestCase {
     let chunk = 6
     let n = chunk * scaled(200, minimum: 20)
     let runs = Recorder<(input: Int, thread: UInt)>()
-    let values = try pool.mapAll(Array(0..<n), timeout: nil, lookAhead: 4 * chunk, chunkSize: chunk) {
+    let values = try pool.mapAll(Array(0..<n), timeout: nil, lookAhead: 4 * chunk, chunkSize: chunk)
+    {
       runs.append(($0, UInt(pthread_self())))
       return $0 * 3
     }
@@ -55,7 +59,8 @@ final class ChunkedMapTests: XCTestCase {
       while i < inputs.count {
         let first = inputs[i]
         XCTAssertEqual(first % chunk, 0, "a chunk starts at a multiple of its size")
-        XCTAssertEqual(Array(inputs[i..<min(i + chunk, inputs.count)]), Array(first..<first + chunk))
+        XCTAssertEqual(
+          Array(inputs[i..<min(i + chunk, inputs.count)]), Array(first..<first + chunk))
         i += chunk
       }
     }
@@ -68,10 +73,13 @@ final class ChunkedMapTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let n = scaled(3_000, minimum: 300)
     for chunkSize in [nil, 1, 5, 64] {
-      let lazy = Array(try pool.mapLazily(0..<n, timeout: nil, lookAhead: 128, chunkSize: chunkSize, failing))
-      XCTAssertEqual(describe(lazy), expected(n), "lazyMap, chunkSize \(String(describing: chunkSize))")
+      let lazy = Array(
+        try pool.mapLazily(0..<n, timeout: nil, lookAhead: 128, chunkSize: chunkSize, failing))
+      XCTAssertEqual(
+        describe(lazy), expected(n), "lazyMap, chunkSize \(String(describing: chunkSize))")
       let eager = thrownError {
-        _ = try pool.mapAll(Array(0..<n), timeout: nil, lookAhead: nil, chunkSize: chunkSize, failing)
+        _ = try pool.mapAll(
+          Array(0..<n), timeout: nil, lookAhead: nil, chunkSize: chunkSize, failing)
       }
       XCTAssertEqual(eager as? Boom, Boom(id: 3))
     }
@@ -85,10 +93,12 @@ final class ChunkedMapTests: XCTestCase {
     for chunkSize in [nil, 1, 5, 64] {
       let lazy = try await pool.asyncLazyMapCollect(
         Array(0..<n), timeout: nil, lookAhead: 128, chunkSize: chunkSize, limit: nil, failing)
-      XCTAssertEqual(describe(lazy), expected(n), "asyncLazyMap, chunkSize \(String(describing: chunkSize))")
+      XCTAssertEqual(
+        describe(lazy), expected(n), "asyncLazyMap, chunkSize \(String(describing: chunkSize))")
       var eager: (any Error)?
       do {
-        _ = try await pool.mapAllAsync(Array(0..<n), timeout: nil, lookAhead: nil, chunkSize: chunkSize, failing)
+        _ = try await pool.mapAllAsync(
+          Array(0..<n), timeout: nil, lookAhead: nil, chunkSize: chunkSize, failing)
       } catch { eager = error }
       XCTAssertEqual(eager as? Boom, Boom(id: 3))
     }
@@ -102,7 +112,9 @@ final class ChunkedMapTests: XCTestCase {
     let n = scaled(4_000, minimum: 400)
     for (lookAhead, chunkSize) in windows {
       let started = Counter()
-      let results = try pool.mapLazily(0..<n, timeout: nil, lookAhead: lookAhead, chunkSize: chunkSize) {
+      let results = try pool.mapLazily(
+        0..<n, timeout: nil, lookAhead: lookAhead, chunkSize: chunkSize
+      ) {
         started.increment()
         return $0
       }
@@ -116,7 +128,8 @@ final class ChunkedMapTests: XCTestCase {
         XCTAssertLessThanOrEqual(results.nextChunkSize, lookAhead)
       }
       XCTAssertEqual(consumed, n)
-      XCTAssertLessThanOrEqual(worst, lookAhead, "inputs started beyond the look-ahead \(lookAhead)")
+      XCTAssertLessThanOrEqual(
+        worst, lookAhead, "inputs started beyond the look-ahead \(lookAhead)")
     }
   }
 
@@ -126,7 +139,9 @@ final class ChunkedMapTests: XCTestCase {
     let n = scaled(4_000, minimum: 400)
     for (lookAhead, chunkSize) in windows {
       let started = Counter()
-      let next = try pool.asyncLazyMapNext(Array(0..<n), timeout: nil, lookAhead: lookAhead, chunkSize: chunkSize) {
+      let next = try pool.asyncLazyMapNext(
+        Array(0..<n), timeout: nil, lookAhead: lookAhead, chunkSize: chunkSize
+      ) {
         started.increment()
         return $0
       }
@@ -138,7 +153,8 @@ final class ChunkedMapTests: XCTestCase {
         worst = max(worst, started.value - consumed)
       }
       XCTAssertEqual(consumed, n)
-      XCTAssertLessThanOrEqual(worst, lookAhead, "async: inputs started beyond the look-ahead \(lookAhead)")
+      XCTAssertLessThanOrEqual(
+        worst, lookAhead, "async: inputs started beyond the look-ahead \(lookAhead)")
     }
   }
 
@@ -195,7 +211,9 @@ final class ChunkedMapTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     let gate = Gate()
     let ran = Counter()
-    let results = try pool.mapLazily(0..<50, timeout: .milliseconds(150), lookAhead: 8, chunkSize: 4) { x in
+    let results = try pool.mapLazily(
+      0..<50, timeout: .milliseconds(150), lookAhead: 8, chunkSize: 4
+    ) { x in
       if x == 1 { gate.pass() }
       ran.increment()
       return x
@@ -203,7 +221,8 @@ final class ChunkedMapTests: XCTestCase {
     let elements = Array(results)
     XCTAssertEqual(elements.count, 1)
     if case .failure(let error)? = elements.first {
-      assertFuturesError(Impl.self, error, code: "timedOut", messageContains: "with 8 inputs unfinished")
+      assertFuturesError(
+        Impl.self, error, code: "timedOut", messageContains: "with 8 inputs unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }
@@ -217,7 +236,8 @@ final class ChunkedMapTests: XCTestCase {
   func test_automaticChunkSizeFollowsTheInputTime() throws {
     let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
-    let tiny = try pool.mapLazily(0..<scaled(50_000, minimum: 20_000), timeout: nil, lookAhead: 256) { $0 }
+    let tiny = try pool.mapLazily(0..<scaled(50_000, minimum: 20_000), timeout: nil, lookAhead: 256)
+    { $0 }
     XCTAssertEqual(tiny.nextChunkSize, 1, "nothing measured yet: one input per chunk")
     var largest = 0
     for result in tiny {
@@ -241,14 +261,27 @@ final class ChunkedMapTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 2)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let calls: [(String, () throws -> Void)] = [
-      ("chunkSize 0", { _ = try pool.mapAll([1], timeout: nil, lookAhead: nil, chunkSize: 0) { $0 } }),
-      ("chunkSize -1", { _ = try pool.mapLazily([1], timeout: nil, lookAhead: 4, chunkSize: -1) { $0 } }),
-      ("above lookAhead", { _ = try pool.mapLazily([1], timeout: nil, lookAhead: 4, chunkSize: 5) { $0 } }),
-      ("async above lookAhead", { _ = try pool.asyncLazyMapNext([1], timeout: nil, lookAhead: 2, chunkSize: 3) { $0 } }),
+      (
+        "chunkSize 0",
+        { _ = try pool.mapAll([1], timeout: nil, lookAhead: nil, chunkSize: 0) { $0 } }
+      ),
+      (
+        "chunkSize -1",
+        { _ = try pool.mapLazily([1], timeout: nil, lookAhead: 4, chunkSize: -1) { $0 } }
+      ),
+      (
+        "above lookAhead",
+        { _ = try pool.mapLazily([1], timeout: nil, lookAhead: 4, chunkSize: 5) { $0 } }
+      ),
+      (
+        "async above lookAhead",
+        { _ = try pool.asyncLazyMapNext([1], timeout: nil, lookAhead: 2, chunkSize: 3) { $0 } }
+      ),
     ]
     for (name, call) in calls {
       let error = thrownError(call)
-      assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument", messageContains: "chunkSize")
+      assertFuturesError(
+        Impl.self, error ?? Boom(id: 0), code: "invalidArgument", messageContains: "chunkSize")
       XCTAssertNotNil(error, name)
     }
     // Without a look-ahead, the default grows to fit two chunks per worker.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of asCompleted and the many-futures wait.
 #if CF_UNDER_TEST_C
 import ConcurrentFutures
@@ -74,8 +77,9 @@ final class CompletionTests: XCTestCase {
     let begin = ContinuousClock.now
     let error = thrownError { _ = try next() }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
-    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "timedOut",
-                       messageContains: "2 (of 3) futures unfinished")
+    assertFuturesError(
+      Impl.self, error ?? Boom(id: 0), code: "timedOut",
+      messageContains: "2 (of 3) futures unfinished")
     XCTAssertFalse(tasks.futures[0].isCancelled, "a timeout cancels nothing")
     tasks.openAll()
     let negative = thrownError { _ = try Impl.completions(all, timeout: .seconds(-2)) }
@@ -99,11 +103,14 @@ final class CompletionTests: XCTestCase {
       XCTAssertTrue(inCallback.waitFor(1))  // futures[0] is done
       XCTAssertTrue(tasks.futures[0].isDone)
       let next = try Impl.completions(tasks.futures, timeout: .zero)
-      XCTAssertTrue(try next() === tasks.futures[0], "\(implementationName): done future not yielded")
+      XCTAssertTrue(
+        try next() === tasks.futures[0], "\(implementationName): done future not yielded")
       let error = thrownError { _ = try next() }
-      assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "timedOut",
-                         messageContains: "1 (of 2) futures unfinished")
-      let (done, notDone) = try Impl.waitFor(tasks.futures, timeout: .zero, returnWhen: .allCompleted)
+      assertFuturesError(
+        Impl.self, error ?? Boom(id: 0), code: "timedOut",
+        messageContains: "1 (of 2) futures unfinished")
+      let (done, notDone) = try Impl.waitFor(
+        tasks.futures, timeout: .zero, returnWhen: .allCompleted)
       XCTAssertEqual(done.count, 1, "\(implementationName): wait missed the done future")
       XCTAssertTrue(done.first === tasks.futures[0])
       XCTAssertTrue(notDone.first === tasks.futures[1])

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The differential stress test: one seeded random script of submits,
 // cancels, polls, waits, asCompleted batches and shutdowns, run on both
 // implementations; every observable outcome is logged and the two logs
@@ -34,7 +37,8 @@ enum DifferentialScript {
   /// Runs `operations` random operations on implementation P; returns the
   /// log of outcomes.  Invariant violations are reported as XCTFails that
   /// name the seed.
-  static func run(seed: UInt64, operations: Int
+  static func run(
+    seed: UInt64, operations: Int
   ) throws -> [String] {
     var rng = SeededRandom(seed: seed)
     var log: [String] = []
@@ -50,7 +54,8 @@ enum DifferentialScript {
   /// One pool's life: workers held on a gate, random operations, gates
   /// opened now and then, a shutdown (sometimes cancelling) at the end or
   /// midway.
-  private static func epoch(rng: inout SeededRandom, operations: Int, seed: UInt64,
+  private static func epoch(
+    rng: inout SeededRandom, operations: Int, seed: UInt64,
     log: inout [String]
   ) throws {
     let workers = Int.random(in: 1...4, using: &rng)
@@ -96,7 +101,8 @@ enum DifferentialScript {
         let batch = sample(futures.count, &rng)
         let conditions: [ReturnCondition] = [.firstCompleted, .firstException, .allCompleted]
         let condition = conditions[Int.random(in: 0..<3, using: &rng)]
-        let (d, n) = try Impl.waitFor(batch.map { futures[$0] }, timeout: .zero, returnWhen: condition)
+        let (d, n) = try Impl.waitFor(
+          batch.map { futures[$0] }, timeout: .zero, returnWhen: condition)
         note("wait \(condition) \(batch) done=\(d.count) notDone=\(n.count)")
       case 80..<86 where !futures.isEmpty:  // asCompleted over a batch, polling
         let batch = sample(futures.count, &rng)
@@ -115,7 +121,9 @@ enum DifferentialScript {
         let (_, notDone) = try Impl.waitFor(all, timeout: .seconds(60), returnWhen: .allCompleted)
         XCTAssertEqual(notDone.count, 0, "seed \(seed) step \(step): a wait was left hanging")
         _ = try blockers.map { try $0.result(timeout: .seconds(60)) }
-        note("drain \(all.count) results=\(all.map { outcome($0, timeout: .zero) }.joined(separator: ","))")
+        note(
+          "drain \(all.count) results=\(all.map { outcome($0, timeout: .zero) }.joined(separator: ","))"
+        )
         if isShutDown { break }
         gate = Gate()
         blockers = try holdWorkers(pool, workers, gate: gate)
@@ -135,7 +143,9 @@ enum DifferentialScript {
       let runs = ledger[i].value
       let ok = future.isCancelled ? runs == 0 : runs == 1
       if !ok || (cancelledByScript.contains(i) && !future.isCancelled) {
-        XCTFail("\(implementationName) seed \(seed): task \(i) ran \(runs) times, cancelled=\(future.isCancelled)")
+        XCTFail(
+          "\(implementationName) seed \(seed): task \(i) ran \(runs) times, cancelled=\(future.isCancelled)"
+        )
       }
     }
   }
@@ -146,7 +156,9 @@ enum DifferentialScript {
   ) throws -> [Impl.Fut] {
     let started = Arrivals()
     let blockers = try (0..<n).map { _ in
-      try pool.submitTask { started.arrive(); gate.pass(); return -1 }
+      try pool.submitTask {
+        started.arrive(); gate.pass(); return -1
+      }
     }
     XCTAssertTrue(started.waitFor(n), "workers did not all start")
     return blockers
@@ -158,7 +170,8 @@ enum DifferentialScript {
     }
   }
 
-  private static func outcome(_ future: Impl.Fut, timeout: Duration
+  private static func outcome(
+    _ future: Impl.Fut, timeout: Duration
   ) -> String {
     do {
       return "\(try future.result(timeout: timeout))"
@@ -178,9 +191,11 @@ enum DifferentialScript {
 final class DifferentialTests: XCTestCase {
   func test_sameScriptSameOutcomesOnTheOtherImplementation() throws {
     let environment = ProcessInfo.processInfo.environment
-    let seed = environment["CF_TEST_SEED"].flatMap(UInt64.init)
+    let seed =
+      environment["CF_TEST_SEED"].flatMap(UInt64.init)
       ?? UInt64.random(in: 0..<UInt64.max)
-    let operations = environment["CF_DIFF_OPERATIONS"].flatMap(Int.init)
+    let operations =
+      environment["CF_DIFF_OPERATIONS"].flatMap(Int.init)
       ?? scaled(20_000, minimum: 1_000)
     let mine = try DifferentialScript.run(seed: seed, operations: operations)
     if let path = environment["CF_DIFF_LOG"] {
@@ -190,21 +205,29 @@ final class DifferentialTests: XCTestCase {
     }
     let path = NSTemporaryDirectory() + "cf-diff-\(getpid())-\(seed).log"
     defer { try? FileManager.default.removeItem(atPath: path) }
-    let other = "\(otherTestModule).DifferentialTests/test_sameScriptSameOutcomesOnTheOtherImplementation"
+    let other =
+      "\(otherTestModule).DifferentialTests/test_sameScriptSameOutcomesOnTheOtherImplementation"
     let (status, output) = try ChildProcess.run(
       test: other,
-      environment: ["CF_DIFF_LOG": path, "CF_TEST_SEED": "\(seed)", "CF_DIFF_OPERATIONS": "\(operations)"])
-    XCTAssertEqual(status, 0, "seed \(seed): the other implementation's run failed:\n\(output.suffix(3000))")
-    let theirs = (try? String(contentsOfFile: path, encoding: .utf8))?
+      environment: [
+        "CF_DIFF_LOG": path, "CF_TEST_SEED": "\(seed)", "CF_DIFF_OPERATIONS": "\(operations)",
+      ])
+    XCTAssertEqual(
+      status, 0, "seed \(seed): the other implementation's run failed:\n\(output.suffix(3000))")
+    let theirs =
+      (try? String(contentsOfFile: path, encoding: .utf8))?
       .split(separator: "\n", omittingEmptySubsequences: false).map(String.init) ?? []
     XCTAssertEqual(mine.count, theirs.count, "seed \(seed): logs differ in length")
     if let i = (0..<min(mine.count, theirs.count)).first(where: { mine[$0] != theirs[$0] }) {
-      XCTFail("""
+      XCTFail(
+        """
         seed \(seed) (rerun with CF_TEST_SEED=\(seed)): first difference at line \(i):
           \(implementationName): \(mine[i])
           \(otherTestModule): \(theirs[i])
         """)
     }
-    print("differential: seed \(seed), \(operations) operations, \(mine.count) log lines compared with \(otherTestModule)")
+    print(
+      "differential: seed \(seed), \(operations) operations, \(mine.count) log lines compared with \(otherTestModule)"
+    )
   }
 }

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of ThreadPoolExecutor, run against each implementation by
 // the test cases in ExecutorTests.swift.
 #if CF_UNDER_TEST_C
@@ -53,14 +56,18 @@ final class ExecutorTests: XCTestCase {
       var futures: [Impl.Fut] = []
       for i in 0..<perThread {
         let id = t * perThread + i
-        futures.append(try! pool.submitTask { ledger.ran(id); return id })
+        futures.append(
+          try! pool.submitTask {
+            ledger.ran(id); return id
+          })
       }
       sums.append(futures.reduce(0) { $0 + (try! $1.result(timeout: nil)) })
     }
     pool.shutdownPool(wait: true, cancelPending: false)
     let counts = ledger.snapshot
-    XCTAssertEqual(counts.filter { $0 != 1 }.count, 0,
-                   "\(implementationName): tasks not run exactly once")
+    XCTAssertEqual(
+      counts.filter { $0 != 1 }.count, 0,
+      "\(implementationName): tasks not run exactly once")
     let n = perThread * submitters
     XCTAssertEqual(sums.all.reduce(0, +), n * (n - 1) / 2)
   }
@@ -71,7 +78,9 @@ final class ExecutorTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let futures = try (0..<4).map { i in
-      try pool.submitTask { started.arrive(); gate.pass(); return i }
+      try pool.submitTask {
+        started.arrive(); gate.pass(); return i
+      }
     }
     XCTAssertTrue(started.waitFor(4), "four workers should have started")
     XCTAssertEqual(pool.workerThreads, 4)
@@ -93,7 +102,8 @@ final class ExecutorTests: XCTestCase {
       let tasks = try GatedTasks(pool, count: 4)
       let allStarted = tasks.started.waitFor(4)
       tasks.openAll()
-      XCTAssertTrue(allStarted, "\(implementationName) round \(round): 4 tasks, 4 workers, not all started")
+      XCTAssertTrue(
+        allStarted, "\(implementationName) round \(round): 4 tasks, 4 workers, not all started")
       _ = try tasks.futures.map { try $0.result(timeout: .seconds(30)) }
       if !allStarted { break }
     }
@@ -104,9 +114,15 @@ final class ExecutorTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let first = try pool.submitTask { started.arrive(); gate.pass(); return 1 }
+    let first = try pool.submitTask {
+      started.arrive(); gate.pass(); return 1
+    }
     XCTAssertTrue(started.waitFor(1))
-    let queued = try (0..<20).map { i in try pool.submitTask { ran.increment(); return i } }
+    let queued = try (0..<20).map { i in
+      try pool.submitTask {
+        ran.increment(); return i
+      }
+    }
     pool.shutdownPool(wait: false, cancelPending: true)
     XCTAssertTrue(queued.allSatisfy { $0.isCancelled && $0.isDone })
     XCTAssertFalse(first.isCancelled)
@@ -153,13 +169,16 @@ final class ExecutorTests: XCTestCase {
   func test_badConfigurationThrows() throws {
     for workers in [0, -3] {
       let error = thrownError { _ = try Impl.make(maxWorkers: workers) }
-      assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
-                         messageContains: "maxWorkers must be at least 1 (got \(workers))")
+      assertFuturesError(
+        Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
+        messageContains: "maxWorkers must be at least 1 (got \(workers))")
     }
     let error = thrownError { _ = try Impl.make(maxWorkers: 1, queueCapacity: 0) }
-    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
-                       messageContains: "queueCapacity must be at least 1 (got 0)")
-    XCTAssertEqual(Impl.defaultMaxWorkers, min(32, ProcessInfo.processInfo.activeProcessorCount + 4))
+    assertFuturesError(
+      Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
+      messageContains: "queueCapacity must be at least 1 (got 0)")
+    XCTAssertEqual(
+      Impl.defaultMaxWorkers, min(32, ProcessInfo.processInfo.activeProcessorCount + 4))
   }
 
   func test_submitAfterShutdownThrows() throws {
@@ -167,8 +186,9 @@ final class ExecutorTests: XCTestCase {
     pool.shutdownPool(wait: true, cancelPending: false)
     pool.shutdownPool(wait: true, cancelPending: false)  // idempotent
     let error = thrownError { _ = try pool.submitTask { 1 } }
-    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "shutDown",
-                       messageContains: "the executor has been shut down")
+    assertFuturesError(
+      Impl.self, error ?? Boom(id: 0), code: "shutDown",
+      messageContains: "the executor has been shut down")
   }
 
   func test_threadsAreNamedPrefixN() throws {
@@ -187,12 +207,15 @@ final class ExecutorTests: XCTestCase {
     _ = try futures.map { try $0.result(timeout: nil) }
     XCTAssertEqual(Set(names.all), ["db-fanout-1", "db-fanout-2"])
 
-    let long = try Impl.make(maxWorkers: 1, queueCapacity: nil,
-                          prefix: "a-very-long-thread-prefix")
+    let long = try Impl.make(
+      maxWorkers: 1, queueCapacity: nil,
+      prefix: "a-very-long-thread-prefix")
     defer { long.shutdownPool(wait: true, cancelPending: false) }
     let name = try long.submitTask { currentThreadName().count }.result(timeout: nil)
     let longName = Recorder<String>()
-    _ = try long.submitTask { longName.append(currentThreadName()); return 0 }.result(timeout: nil)
+    _ = try long.submitTask {
+      longName.append(currentThreadName()); return 0
+    }.result(timeout: nil)
     XCTAssertEqual(name, 15)
     XCTAssertEqual(longName.all, ["a-very-long-t-1"])
   }
@@ -203,14 +226,20 @@ final class ExecutorTests: XCTestCase {
       let gate = Gate()
       let started = Arrivals()
       let ranThird = Counter()
-      let first = try pool.submitTask { started.arrive(); gate.pass(); return 1 }
+      let first = try pool.submitTask {
+        started.arrive(); gate.pass(); return 1
+      }
       XCTAssertTrue(started.waitFor(1))
       _ = try pool.submitTask { 2 }  // fills the queue
       let submitting = Arrivals()
       let outcome = Recorder<String>()
       Thread.detachNewThread {
         submitting.arrive()
-        let error = thrownError { _ = try pool.submitTask { ranThird.increment(); return 3 } }
+        let error = thrownError {
+          _ = try pool.submitTask {
+            ranThird.increment(); return 3
+          }
+        }
         outcome.append(error.flatMap { Impl.futuresError($0)?.code } ?? "accepted")
         submitting.arrive()
       }
@@ -229,19 +258,23 @@ final class ExecutorTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1, queueCapacity: 2)
     let gate = Gate()
     let started = Arrivals()
-    _ = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    _ = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     _ = try pool.trySubmitTask { 1 }
     _ = try pool.trySubmitTask { 2 }
     XCTAssertEqual(pool.queuedTasks, 2)
     let rejected = thrownError { _ = try pool.trySubmitTask { 3 } }
-    assertFuturesError(Impl.self, rejected ?? Boom(id: 0), code: "queueFull",
-                       messageContains: "the queue is full")
+    assertFuturesError(
+      Impl.self, rejected ?? Boom(id: 0), code: "queueFull",
+      messageContains: "the queue is full")
     let begin = ContinuousClock.now
     let timedOut = thrownError { _ = try pool.submitTask(timeout: .milliseconds(100)) { 4 } }
     XCTAssertGreaterThanOrEqual(ContinuousClock.now - begin, .milliseconds(100))
-    assertFuturesError(Impl.self, timedOut ?? Boom(id: 0), code: "timedOut",
-                       messageContains: "the queue stayed full")
+    assertFuturesError(
+      Impl.self, timedOut ?? Boom(id: 0), code: "timedOut",
+      messageContains: "the queue stayed full")
     let negative = thrownError { _ = try pool.submitTask(timeout: .milliseconds(-1)) { 5 } }
     assertFuturesError(Impl.self, negative ?? Boom(id: 0), code: "invalidArgument")
     gate.open()
@@ -257,7 +290,10 @@ final class ExecutorTests: XCTestCase {
     do {
       let pool = try Impl.make(maxWorkers: 2, queueCapacity: nil, prefix: prefix)
       weakPool = pool
-      futures.append(try pool.submitTask { started.arrive(); gate.pass(); return 0 })
+      futures.append(
+        try pool.submitTask {
+          started.arrive(); gate.pass(); return 0
+        })
       for i in 1...20 { futures.append(try pool.submitTask { i }) }
       XCTAssertTrue(started.waitFor(1))
     }

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite: every public entry point at its extremes —
 // zero, negative, Int.max, Duration's extremes, empty and duplicate input,
 // absurd sizes, no thread to be had.  Each gets a clear thrown error or a
@@ -48,7 +51,9 @@ final class ExtremeInputTests: XCTestCase {
         let pool = try Impl.make(maxWorkers: 1, queueCapacity: 1)
         let gate = Gate()
         let started = Arrivals()
-        let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+        let blocker = try pool.submitTask {
+          started.arrive(); gate.pass(); return 0
+        }
         XCTAssertTrue(started.waitFor(1))
         let queued = try pool.submitTask { 1 }  // the queue is full now
         let waits = Task {
@@ -57,12 +62,15 @@ final class ExtremeInputTests: XCTestCase {
           async let completed = Impl.allAsyncCompleted([queued], timeout: huge)
           async let waited = Impl.waitForAsync([queued], timeout: huge, returnWhen: .allCompleted)
           async let late = pool.submitAsync(startBy: huge) { 2 }  // suspends: full
-          return try await (value, error == nil, completed.count, waited.done.count, late.awaitValue())
+          return try await (
+            value, error == nil, completed.count, waited.done.count, late.awaitValue()
+          )
         }
         let maps = Task {
           async let mapped = pool.mapAllAsync([3, 4], timeout: huge, lookAhead: nil) { $0 }
           async let lazy = pool.asyncLazyMapCollect(
-            [5, 6], timeout: huge, lookAhead: nil, limit: nil) { $0 }
+            [5, 6], timeout: huge, lookAhead: nil, limit: nil
+          ) { $0 }
           return try await (mapped, lazy.map { try $0.get() })
         }
         gate.open()
@@ -83,11 +91,13 @@ final class ExtremeInputTests: XCTestCase {
     XCTAssertNil(try done.error(timeout: huge))
     XCTAssertEqual(try pool.submitTask(timeout: huge) { 7 }.result(timeout: huge), 7)
     XCTAssertEqual(try pool.submitTask(startBy: huge) { 8 }.result(timeout: huge), 8)
-    XCTAssertEqual(try pool.submitTask(whenFull: .blockWithTimeout(huge)) { 9 }.result(timeout: huge), 9)
+    XCTAssertEqual(
+      try pool.submitTask(whenFull: .blockWithTimeout(huge)) { 9 }.result(timeout: huge), 9)
     XCTAssertTrue(try Impl.completions([done], timeout: huge)() === done)
     XCTAssertEqual(try Impl.waitFor([done], timeout: huge, returnWhen: .allCompleted).done.count, 1)
     XCTAssertEqual(try pool.mapAll([1, 2], timeout: huge, lookAhead: nil) { $0 }, [1, 2])
-    XCTAssertEqual(try pool.mapLazily([3], timeout: huge, lookAhead: nil) { $0 }.map { try $0.get() }, [3])
+    XCTAssertEqual(
+      try pool.mapLazily([3], timeout: huge, lookAhead: nil) { $0 }.map { try $0.get() }, [3])
   }
 
   /// `maxWorkers: Int.max` is accepted (threads start lazily; the system
@@ -100,7 +110,9 @@ final class ExtremeInputTests: XCTestCase {
       XCTAssertEqual(try blockingMaps(pool), [[0, 2, 4], [0, 2, 4]])
       let mapped = try await pool.mapAllAsync([1, 2], timeout: nil, lookAhead: nil) { $0 * 2 }
       XCTAssertEqual(mapped, [2, 4])
-      let lazy = try await pool.asyncLazyMapCollect([3], timeout: nil, lookAhead: nil, limit: nil) { $0 * 2 }
+      let lazy = try await pool.asyncLazyMapCollect([3], timeout: nil, lookAhead: nil, limit: nil) {
+        $0 * 2
+      }
       XCTAssertEqual(try lazy.map { try $0.get() }, [6])
       pool.shutdownPool(wait: true, cancelPending: false)
     }
@@ -141,8 +153,9 @@ final class ExtremeInputTests: XCTestCase {
     failThreadStarts(.max)
     defer { failThreadStarts(0) }
     for error in submitErrors(pool) {
-      assertFuturesError(Impl.self, error, code: "resourceExhausted",
-                         messageContains: "no worker thread could be started")
+      assertFuturesError(
+        Impl.self, error, code: "resourceExhausted",
+        messageContains: "no worker thread could be started")
     }
     let asyncReturned = Arrivals()
     let asyncSubmit = Task { () -> (any Error)? in
@@ -188,7 +201,8 @@ final class ExtremeInputTests: XCTestCase {
         String(bytes: threadNameBytes(), encoding: .utf8) == expected ? 1 : 0
       }
       pool.shutdownPool(wait: true, cancelPending: false)
-      XCTAssertEqual(seen, [1], "\(implementationName): prefix \(prefix) gave an invalid or wrong name")
+      XCTAssertEqual(
+        seen, [1], "\(implementationName): prefix \(prefix) gave an invalid or wrong name")
       XCTAssertLessThanOrEqual(name, 15)
     }
   }
@@ -203,11 +217,14 @@ final class ExtremeInputTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1, queueCapacity: pending + 1)
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     let futures = try (0..<pending).map { i in try pool.submitTask { i } }
     func poll() async throws {
-      let (done, notDone) = try await Impl.waitForAsync(futures, timeout: .zero, returnWhen: .allCompleted)
+      let (done, notDone) = try await Impl.waitForAsync(
+        futures, timeout: .zero, returnWhen: .allCompleted)
       XCTAssertEqual(done.count + notDone.count, pending)
       let next = try Impl.asyncCompletions(futures, timeout: .zero)
       _ = try? await next()  // times out at once; the sequence is dropped
@@ -248,19 +265,30 @@ final class ExtremeInputTests: XCTestCase {
       errors.append(await thrownError { _ = try await done.awaitResult(timeout: negative) })
       errors.append(await thrownError { _ = try await done.awaitError(timeout: negative) })
       errors.append(await thrownError { _ = try await pool.submitAsync(startBy: negative) { 1 } })
-      errors.append(await thrownError { _ = try await Impl.waitForAsync([done], timeout: negative, returnWhen: .allCompleted) })
+      errors.append(
+        await thrownError {
+          _ = try await Impl.waitForAsync([done], timeout: negative, returnWhen: .allCompleted)
+        })
       errors.append(thrownError { _ = try Impl.asyncCompletions([done], timeout: negative) })
-      errors.append(await thrownError { _ = try await pool.mapAllAsync([1], timeout: negative, lookAhead: nil) { $0 } })
-      errors.append(thrownError { _ = try pool.asyncLazyMapNext([1], timeout: negative, lookAhead: nil) { $0 } })
+      errors.append(
+        await thrownError {
+          _ = try await pool.mapAllAsync([1], timeout: negative, lookAhead: nil) { $0 }
+        })
+      errors.append(
+        thrownError { _ = try pool.asyncLazyMapNext([1], timeout: negative, lookAhead: nil) { $0 } }
+      )
       XCTAssertEqual(errors.count, 16)
       for error in errors {
-        assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
-                           messageContains: "must not be negative")
+        assertFuturesError(
+          Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
+          messageContains: "must not be negative")
       }
     }
   }
 
-  private func blockingNegativeErrors(_ pool: Impl, _ done: Impl.Fut, _ negative: Duration) -> [(any Error)?] {
+  private func blockingNegativeErrors(_ pool: Impl, _ done: Impl.Fut, _ negative: Duration) -> [(
+    any Error
+  )?] {
     [
       thrownError { _ = try done.result(timeout: negative) },
       thrownError { _ = try done.error(timeout: negative) },
@@ -281,18 +309,22 @@ final class ExtremeInputTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     XCTAssertEqual(try pool.mapAll([], timeout: .zero, lookAhead: nil) { $0 }, [])
-    XCTAssertEqual(try pool.mapLazily([], timeout: nil, lookAhead: 1) { $0 }.map { try $0.get() }, [])
+    XCTAssertEqual(
+      try pool.mapLazily([], timeout: nil, lookAhead: 1) { $0 }.map { try $0.get() }, [])
     XCTAssertNil(try Impl.completions([], timeout: .zero)())
     XCTAssertEqual(try Impl.waitFor([], timeout: nil, returnWhen: .firstCompleted).done.count, 0)
     let mapped = try await pool.mapAllAsync([], timeout: .zero, lookAhead: nil) { $0 }
     let lazy = try await pool.asyncLazyMapCollect([], timeout: nil, lookAhead: 1, limit: nil) { $0 }
     let completed = try await Impl.allAsyncCompleted([], timeout: .zero)
     let waited = try await Impl.waitForAsync([], timeout: nil, returnWhen: .firstException)
-    XCTAssertEqual([mapped.count, lazy.count, completed.count, waited.done.count + waited.notDone.count], [0, 0, 0, 0])
+    XCTAssertEqual(
+      [mapped.count, lazy.count, completed.count, waited.done.count + waited.notDone.count],
+      [0, 0, 0, 0])
     let f = try pool.submitTask { 5 }
     let five = try await f.awaitValue()
     XCTAssertEqual(five, 5)
-    XCTAssertEqual(try Impl.waitFor([f, f, f], timeout: nil, returnWhen: .allCompleted).done.count, 1)
+    XCTAssertEqual(
+      try Impl.waitFor([f, f, f], timeout: nil, returnWhen: .allCompleted).done.count, 1)
     let next = try Impl.completions([f, f], timeout: .zero)
     XCTAssertTrue(try next() === f)
     XCTAssertNil(try next())

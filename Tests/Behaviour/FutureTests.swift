@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of Future: cancellation, results, timeouts, callbacks.
 #if CF_UNDER_TEST_C
 import ConcurrentFutures
@@ -19,15 +22,20 @@ final class FutureTests: XCTestCase {
     let gate = Gate()
     let started = Arrivals()
     let ran = Counter()
-    let blocker = try pool.submitTask { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submitTask {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
-    let queued = try pool.submitTask { ran.increment(); return 1 }
+    let queued = try pool.submitTask {
+      ran.increment(); return 1
+    }
     let calls = Recorder<String>()
     let me = currentThreadName()
     queued.addCallback { f in calls.append("\(currentThreadName() == me) \(f.isDone)") }
     XCTAssertFalse(queued.isDone)
     XCTAssertTrue(queued.cancel())
-    XCTAssertEqual(calls.all, ["true true"], "callbacks run on the cancelling thread before cancel returns")
+    XCTAssertEqual(
+      calls.all, ["true true"], "callbacks run on the cancelling thread before cancel returns")
     XCTAssertTrue(queued.isCancelled)
     XCTAssertTrue(queued.isDone)
     XCTAssertTrue(queued.cancel(), "cancelling again still says cancelled")
@@ -45,7 +53,9 @@ final class FutureTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
     let started = Arrivals()
-    let running = try pool.submitTask { started.arrive(); gate.pass(); return 9 }
+    let running = try pool.submitTask {
+      started.arrive(); gate.pass(); return 9
+    }
     XCTAssertTrue(started.waitFor(1))
     XCTAssertTrue(running.isRunning)
     XCTAssertFalse(running.cancel())
@@ -66,7 +76,9 @@ final class FutureTests: XCTestCase {
     var cancelledCount = 0
     for i in 0..<rounds {
       let ran = Counter()
-      let future = try pool.submitTask { ran.increment(); return i }
+      let future = try pool.submitTask {
+        ran.increment(); return i
+      }
       let cancelled = future.cancel()
       if cancelled {
         cancelledCount += 1
@@ -89,7 +101,9 @@ final class FutureTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 4 }
+    let future = try pool.submitTask {
+      gate.pass(); return 4
+    }
     let begin = ContinuousClock.now
     let error = thrownError { _ = try future.result(timeout: .milliseconds(150)) }
     let waited = ContinuousClock.now - begin
@@ -112,8 +126,9 @@ final class FutureTests: XCTestCase {
       { _ = try future.result(timeout: .seconds(-1)) },
       { _ = try future.error(timeout: .nanoseconds(-1)) },
     ] {
-      assertFuturesError(Impl.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument",
-                         messageContains: "must not be negative")
+      assertFuturesError(
+        Impl.self, thrownError(call) ?? Boom(id: 0), code: "invalidArgument",
+        messageContains: "must not be negative")
     }
     XCTAssertEqual(try future.result(timeout: nil), 1)
   }
@@ -140,7 +155,9 @@ final class FutureTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 3 }
+    let future = try pool.submitTask {
+      gate.pass(); return 3
+    }
     let order = Recorder<Int>()
     let called = Arrivals()
     for i in 0..<5 {
@@ -170,15 +187,21 @@ final class FutureTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 1 }
+    let future = try pool.submitTask {
+      gate.pass(); return 1
+    }
     let order = Recorder<String>()
     let all = Arrivals()
     future.addCallback { f in
       order.append("first")
-      f.addCallback { _ in order.append("added by first"); all.arrive() }
+      f.addCallback { _ in
+        order.append("added by first"); all.arrive()
+      }
       all.arrive()
     }
-    future.addCallback { _ in order.append("second"); all.arrive() }
+    future.addCallback { _ in
+      order.append("second"); all.arrive()
+    }
     gate.open()
     XCTAssertTrue(all.waitFor(3))
     XCTAssertEqual(order.all, ["first", "second", "added by first"])
@@ -188,7 +211,9 @@ final class FutureTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let gate = Gate()
-    let future = try pool.submitTask { gate.pass(); return 1 }
+    let future = try pool.submitTask {
+      gate.pass(); return 1
+    }
     let after = Arrivals()
     future.addCallback { _ in throw Boom(id: 1) }
     future.addCallback { _ in after.arrive() }

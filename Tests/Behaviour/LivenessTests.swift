@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite: nothing hangs and nothing is missed when user code
 // running on a worker (a task, a done-callback) submits to its own pool and
 // waits, shuts it down, or when a waiter meets a slow callback.  Run
@@ -25,7 +28,9 @@ final class LivenessTests: XCTestCase {
       let gate = Gate()
       let outcomes = Recorder<String>()
       let called = Arrivals()
-      let outer = try pool.submitTask { gate.pass(); return 1 }
+      let outer = try pool.submitTask {
+        gate.pass(); return 1
+      }
       // Added while the task is held: it runs on the worker, after finish.
       outer.addCallback { _ in
         do {
@@ -37,7 +42,8 @@ final class LivenessTests: XCTestCase {
         called.arrive()
       }
       gate.open()
-      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertTrue(
+        called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
       XCTAssertEqual(outcomes.all, ["value 4"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 4"] { break }  // one hang is enough
       pool.shutdownPool(wait: true, cancelPending: false)
@@ -54,8 +60,12 @@ final class LivenessTests: XCTestCase {
       let releaseFirst = Gate()
       let outcomes = Recorder<String>()
       let called = Arrivals()
-      let outer = try pool.submitTask { gate.pass(); return 1 }
-      outer.addCallback { _ in inFirst.arrive(); releaseFirst.pass() }
+      let outer = try pool.submitTask {
+        gate.pass(); return 1
+      }
+      outer.addCallback { _ in
+        inFirst.arrive(); releaseFirst.pass()
+      }
       gate.open()
       XCTAssertTrue(inFirst.waitFor(1))
       // The future is done and its completer is in the first callback:
@@ -70,7 +80,8 @@ final class LivenessTests: XCTestCase {
         called.arrive()
       }
       releaseFirst.open()
-      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertTrue(
+        called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
       XCTAssertEqual(outcomes.all, ["value 5"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 5"] { break }  // one hang is enough
       pool.shutdownPool(wait: true, cancelPending: false)
@@ -114,7 +125,8 @@ final class LivenessTests: XCTestCase {
         }
         called.arrive()
       }
-      XCTAssertTrue(called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
+      XCTAssertTrue(
+        called.waitFor(1), "\(implementationName) round \(round): the callback never returned")
       XCTAssertEqual(outcomes.all, ["value 6"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 6"] { break }  // one hang is enough
     }
@@ -135,7 +147,9 @@ final class LivenessTests: XCTestCase {
       XCTAssertEqual(try pool.submitTask { round }.result(timeout: hangBound), round)
       let gate = Gate()
       let started = Arrivals()
-      let holder = try other.submitTask { started.arrive(); gate.pass(); return 0 }
+      let holder = try other.submitTask {
+        started.arrive(); gate.pass(); return 0
+      }
       XCTAssertTrue(started.waitFor(1))
       let queued = try other.submitTask { 99 }  // behind the holder
       let outcomes = Recorder<String>()
@@ -147,7 +161,8 @@ final class LivenessTests: XCTestCase {
         }
       }
       let cancelling = try pool.submitTask { queued.cancel() ? 1 : 0 }
-      XCTAssertEqual(try cancelling.result(timeout: hangBound * 2), 1, "\(implementationName) round \(round)")
+      XCTAssertEqual(
+        try cancelling.result(timeout: hangBound * 2), 1, "\(implementationName) round \(round)")
       XCTAssertEqual(outcomes.all, ["value 7"], "\(implementationName) round \(round)")
       if outcomes.all != ["value 7"] { break }  // one hang is enough
       gate.open()
@@ -165,17 +180,28 @@ final class LivenessTests: XCTestCase {
       let started = Arrivals()
       let ran = Counter()
       let pendingSeen = Recorder<Int>()
-      let first = try pool.submitTask { started.arrive(); gate.pass(); return 1 }
+      let first = try pool.submitTask {
+        started.arrive(); gate.pass(); return 1
+      }
       XCTAssertTrue(started.waitFor(1))
       first.addCallback { _ in
         pendingSeen.append(pool.queuedTasks)
         pool.shutdownPool(wait: false, cancelPending: true)
       }
-      let queued = try (0..<9).map { i in try pool.submitTask { ran.increment(); return i } }
+      let queued = try (0..<9).map { i in
+        try pool.submitTask {
+          ran.increment(); return i
+        }
+      }
       gate.open()
       pool.shutdownPool(wait: true, cancelPending: false)
-      XCTAssertEqual(pendingSeen.all, [9], "\(implementationName) round \(round): the callback saw every task queued")
-      XCTAssertEqual(ran.value, 0, "\(implementationName) round \(round): a task not started when shutdown cancelled the pending ones ran")
+      XCTAssertEqual(
+        pendingSeen.all, [9],
+        "\(implementationName) round \(round): the callback saw every task queued")
+      XCTAssertEqual(
+        ran.value, 0,
+        "\(implementationName) round \(round): a task not started when shutdown cancelled the pending ones ran"
+      )
       if ran.value != 0 { break }
       XCTAssertTrue(queued.allSatisfy { $0.isCancelled }, "\(implementationName) round \(round)")
     }
@@ -190,8 +216,12 @@ final class LivenessTests: XCTestCase {
     let gate = Gate()
     let inCallback = Arrivals()
     let releaseCallback = Gate()
-    let future = try pool.submitTask { gate.pass(); return 8 }
-    future.addCallback { _ in inCallback.arrive(); releaseCallback.pass() }
+    let future = try pool.submitTask {
+      gate.pass(); return 8
+    }
+    future.addCallback { _ in
+      inCallback.arrive(); releaseCallback.pass()
+    }
     gate.open()
     XCTAssertTrue(inCallback.waitFor(1))
     XCTAssertTrue(future.isDone)
@@ -210,7 +240,8 @@ final class LivenessTests: XCTestCase {
       }
       returned.arrive()
     }
-    XCTAssertTrue(returned.waitFor(1), "\(implementationName): a blocking wait waited for the callback")
+    XCTAssertTrue(
+      returned.waitFor(1), "\(implementationName): a blocking wait waited for the callback")
     XCTAssertEqual(seen.all, ["wait 1/0", "asCompleted true"], implementationName)
 
     // The async ones, bounded by a deadline they must not need.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of the eager and lazy map.
 #if CF_UNDER_TEST_C
 import ConcurrentFutures
@@ -13,8 +16,9 @@ final class MapTests: XCTestCase {
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
     let n = scaled(20_000, minimum: 500)
     let inputs = Array(0..<n)
-    XCTAssertEqual(try pool.mapAll(inputs, timeout: nil, lookAhead: nil) { $0 * 2 },
-                   inputs.map { $0 * 2 })
+    XCTAssertEqual(
+      try pool.mapAll(inputs, timeout: nil, lookAhead: nil) { $0 * 2 },
+      inputs.map { $0 * 2 })
     XCTAssertEqual(try pool.mapAll([], timeout: nil, lookAhead: nil) { $0 }, [])
   }
 
@@ -108,8 +112,9 @@ final class MapTests: XCTestCase {
     XCTAssertEqual(elements.count, 2)
     XCTAssertEqual(try elements[0].get(), 0)
     if case .failure(let error) = elements[1] {
-      assertFuturesError(Impl.self, error, code: "timedOut",
-                         messageContains: "with 4 inputs unfinished")
+      assertFuturesError(
+        Impl.self, error, code: "timedOut",
+        messageContains: "with 4 inputs unfinished")
     } else {
       XCTFail("the map's timeout should end the iteration with an error")
     }

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite: what a future holds, for values of every
 // shape — a word, a value larger than the future's 16-byte inline cell, one
 // that owns references — and what it lets go of, and when.
@@ -38,7 +41,9 @@ final class OutcomeTests: XCTestCase {
       let word = try pool.submit { 42 }
       let empty = try pool.submit { () }
       let small = try pool.submit { (Int8(7), true) }
-      let wide = try pool.submit { Wide(a: 1, b: 2, c: 3, name: String(repeating: "x", count: 100)) }
+      let wide = try pool.submit {
+        Wide(a: 1, b: 2, c: 3, name: String(repeating: "x", count: 100))
+      }
       let string = try pool.submit { String(repeating: "é", count: 50) }
       let object = try pool.submit { Tracked(1) }
       let objects = try pool.submit { (0..<10).map { Tracked($0) } }
@@ -46,15 +51,20 @@ final class OutcomeTests: XCTestCase {
       XCTAssertEqual(try word.result(timeout: hangBound), 42)
       try empty.result(timeout: hangBound)
       XCTAssertEqual(try small.result(timeout: hangBound).0, 7)
-      XCTAssertEqual(try wide.result(timeout: hangBound), Wide(a: 1, b: 2, c: 3, name: String(repeating: "x", count: 100)))
-      XCTAssertEqual(try wide.result(timeout: hangBound).name.count, 100, "read twice: a copy each time")
+      XCTAssertEqual(
+        try wide.result(timeout: hangBound),
+        Wide(a: 1, b: 2, c: 3, name: String(repeating: "x", count: 100)))
+      XCTAssertEqual(
+        try wide.result(timeout: hangBound).name.count, 100, "read twice: a copy each time")
       XCTAssertEqual(try string.result(timeout: hangBound).count, 50)
       XCTAssertEqual(try object.result(timeout: hangBound).id, 1)
       XCTAssertEqual(try objects.result(timeout: hangBound).map(\.id), Array(0..<10))
       XCTAssertEqual(try optional.result(timeout: hangBound)?.id, 2)
-      XCTAssertEqual(Tracked.live.value - baseline, 12, "\(implementationName): the futures hold their values")
+      XCTAssertEqual(
+        Tracked.live.value - baseline, 12, "\(implementationName): the futures hold their values")
     }
-    XCTAssertEqual(Tracked.live.value - baseline, 0, "\(implementationName): a future's value goes with it")
+    XCTAssertEqual(
+      Tracked.live.value - baseline, 0, "\(implementationName): a future's value goes with it")
   }
 
   /// The task's closure goes as soon as it has run, while the future
@@ -68,13 +78,16 @@ final class OutcomeTests: XCTestCase {
     let future = try pool.submit { [captured] in captured.id }
     _ = consume captured
     XCTAssertEqual(try future.result(timeout: hangBound), 3)
-    XCTAssertTrue(eventuallySync { weakCaptured == nil }, "\(implementationName): the closure outlived its run")
+    XCTAssertTrue(
+      eventuallySync { weakCaptured == nil }, "\(implementationName): the closure outlived its run")
     struct Failure: Error { let owner: Tracked }
     let failing = try pool.submit { () throws -> Wide in throw Failure(owner: Tracked(4)) }
     XCTAssertEqual((try failing.error(timeout: hangBound) as? Failure)?.owner.id, 4)
     XCTAssertEqual(Tracked.live.value - baseline, 1, "the error is kept")
     _ = consume failing
-    XCTAssertTrue(eventuallySync { Tracked.live.value == baseline }, "\(implementationName): the error outlived its future")
+    XCTAssertTrue(
+      eventuallySync { Tracked.live.value == baseline },
+      "\(implementationName): the error outlived its future")
   }
 
   /// A cancelled task's closure is let go of (at the worker's skip, or at
@@ -85,7 +98,9 @@ final class OutcomeTests: XCTestCase {
     let pool = try Impl.make(maxWorkers: 1, queueCapacity: 2)
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submit { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submit {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     let held = Tracked(5)
     let cancelled = try pool.submit { [held] in held.id }
@@ -100,8 +115,9 @@ final class OutcomeTests: XCTestCase {
     gate.open()
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(try blocker.result(timeout: .zero), 0)
-    XCTAssertTrue(eventuallySync { Tracked.live.value == baseline },
-                  "\(implementationName): a cancelled task's closure was kept")
+    XCTAssertTrue(
+      eventuallySync { Tracked.live.value == baseline },
+      "\(implementationName): a cancelled task's closure was kept")
     _ = cancelled
   }
 }

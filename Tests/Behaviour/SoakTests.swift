@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The soak test: many tasks through the implementation under test, with random
 // cancels, zero-timeout polls, callbacks, asCompleted and wait batches, and
 // a shutdown racing the submitters at the end of every pool's life.
@@ -34,7 +37,9 @@ final class BatchLedger: @unchecked Sendable {
 func memoryKiB() -> (rss: Int, peak: Int) {
   let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
   func field(_ name: String) -> Int {
-    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else {
+      return 0
+    }
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
   }
   return (field("VmRSS:"), field("VmHWM:"))
@@ -53,8 +58,9 @@ enum SoakScript {
     var poolIndex = 0
     while done < tasks {
       let prefix = "s\(poolIndex % 1000)x\(Int.random(in: 0..<100, using: &rng))"
-      let pool = try Impl.make(maxWorkers: Int.random(in: 1...6, using: &rng),
-                            queueCapacity: 512, prefix: prefix)
+      let pool = try Impl.make(
+        maxWorkers: Int.random(in: 1...6, using: &rng),
+        queueCapacity: 512, prefix: prefix)
       for b in 0..<batchesPerPool where done < tasks {
         let n = min(batch, tasks - done)
         let last = b == batchesPerPool - 1 || done + n >= tasks
@@ -63,13 +69,17 @@ enum SoakScript {
       }
       pool.shutdownPool(wait: true, cancelPending: false)
       XCTAssertEqual(pool.workerThreads, 0)
-      XCTAssertEqual(threadsRemaining(prefix: prefix), 0, "seed \(seed): a joined worker is still alive")
+      XCTAssertEqual(
+        threadsRemaining(prefix: prefix), 0, "seed \(seed): a joined worker is still alive")
       poolIndex += 1
       if poolIndex == 1 { rssAfterFirstPool = memoryKiB().rss }
     }
     let (rss, peak) = memoryKiB()
-    print("soak \(implementationName): \(tasks) tasks over \(poolIndex) pools; accepted \(totals.accepted), ran \(totals.ran), cancelled \(totals.cancelled), refused at shutdown \(totals.refused), callbacks \(totals.callbacks); RSS \(rssAfterFirstPool) KiB after the first pool, \(rss) KiB at the end, peak \(peak) KiB")
-    XCTAssertLessThan(rss, rssAfterFirstPool + 64 * 1024, "seed \(seed): RSS grew by more than 64 MiB")
+    print(
+      "soak \(implementationName): \(tasks) tasks over \(poolIndex) pools; accepted \(totals.accepted), ran \(totals.ran), cancelled \(totals.cancelled), refused at shutdown \(totals.refused), callbacks \(totals.callbacks); RSS \(rssAfterFirstPool) KiB after the first pool, \(rss) KiB at the end, peak \(peak) KiB"
+    )
+    XCTAssertLessThan(
+      rss, rssAfterFirstPool + 64 * 1024, "seed \(seed): RSS grew by more than 64 MiB")
     return totals
   }
 
@@ -138,7 +148,9 @@ enum SoakScript {
     for (i, future) in futures {
       let expectRuns = future.isCancelled ? 0 : 1
       if !future.isDone || Int(runs[i]) != expectRuns || Int(calls[i]) != callbacksAdded[i] {
-        XCTFail("seed \(seed): task \(i) done=\(future.isDone) cancelled=\(future.isCancelled) ran \(runs[i]) callbacks \(calls[i])/\(callbacksAdded[i])")
+        XCTFail(
+          "seed \(seed): task \(i) done=\(future.isDone) cancelled=\(future.isCancelled) ran \(runs[i]) callbacks \(calls[i])/\(callbacksAdded[i])"
+        )
         return
       }
       if !future.isCancelled {
@@ -155,7 +167,8 @@ enum SoakScript {
 
 final class SoakTests: XCTestCase {
   private var tasks: Int {
-    ProcessInfo.processInfo.environment["CF_SOAK_TASKS"].flatMap(Int.init) ?? scaled(100_000, minimum: 5_000)
+    ProcessInfo.processInfo.environment["CF_SOAK_TASKS"].flatMap(Int.init)
+      ?? scaled(100_000, minimum: 5_000)
   }
   private var seed: UInt64 {
     ProcessInfo.processInfo.environment["CF_TEST_SEED"].flatMap(UInt64.init)

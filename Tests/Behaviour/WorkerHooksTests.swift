@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The shared behaviour suite of the per-worker initializer and finalizer (CPython's
 // `initializer`, and its BrokenThreadPool), run against each implementation
 // by WorkerHooksTests.swift.
@@ -102,15 +105,18 @@ final class WorkerHooksTests: XCTestCase {
       let built = ledger.builtByThread
       XCTAssertEqual(ledger.initCount, 3, "\(implementationName): one init per worker")
       XCTAssertEqual(built.count, 3, "\(implementationName): inits on distinct threads")
-      XCTAssertTrue(built.keys.allSatisfy { $0.hasPrefix(prefix) },
-                    "\(implementationName): init ran off the pool: \(built.keys)")
+      XCTAssertTrue(
+        built.keys.allSatisfy { $0.hasPrefix(prefix) },
+        "\(implementationName): init ran off the pool: \(built.keys)")
       XCTAssertEqual(Set(built.values), [1, 2, 3])
       for (thread, value) in seen.all {
-        XCTAssertEqual(built[thread], value,
-                       "\(implementationName): a task on \(thread) saw another worker's value")
+        XCTAssertEqual(
+          built[thread], value,
+          "\(implementationName): a task on \(thread) saw another worker's value")
       }
-      XCTAssertEqual(ledger.finalizedByThread, built,
-                     "\(implementationName): finalizer not once per worker with its own value")
+      XCTAssertEqual(
+        ledger.finalizedByThread, built,
+        "\(implementationName): finalizer not once per worker with its own value")
       XCTAssertEqual(pool.workerThreads, 0)
     }
   }
@@ -146,7 +152,9 @@ final class WorkerHooksTests: XCTestCase {
       },
       finalizer: { finalized.increment() })
     let futures = try (0..<20).map { i in
-      try pool.submitTask { ran.increment(); return i }
+      try pool.submitTask {
+        ran.increment(); return i
+      }
     }
     XCTAssertFalse(pool.broken, "broken before the initializer failed")
     hold.open()
@@ -154,10 +162,12 @@ final class WorkerHooksTests: XCTestCase {
       guard let error = thrownError({ _ = try future.result(timeout: .seconds(30)) }) else {
         return XCTFail("\(implementationName): a task of a broken pool ran")
       }
-      assertFuturesError(Impl.self, error, code: "brokenPool",
-                         messageContains: "initializer threw: InitFailure(connection refused on port 1)")
-      XCTAssertTrue(Impl.underlyingError(error) is InitFailure,
-                    "\(implementationName): underlyingError is not the initializer's")
+      assertFuturesError(
+        Impl.self, error, code: "brokenPool",
+        messageContains: "initializer threw: InitFailure(connection refused on port 1)")
+      XCTAssertTrue(
+        Impl.underlyingError(error) is InitFailure,
+        "\(implementationName): underlyingError is not the initializer's")
       XCTAssertFalse(future.isCancelled)
     }
     XCTAssertTrue(pool.broken)
@@ -165,8 +175,9 @@ final class WorkerHooksTests: XCTestCase {
     guard let submitError = thrownError({ _ = try pool.submitTask { 1 } }) else {
       return XCTFail("\(implementationName): a broken pool accepted a submit")
     }
-    assertFuturesError(Impl.self, submitError, code: "brokenPool",
-                       messageContains: "the thread pool is broken")
+    assertFuturesError(
+      Impl.self, submitError, code: "brokenPool",
+      messageContains: "the thread pool is broken")
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(finalized.value, 0, "finalizer ran for a worker whose initializer threw")
     XCTAssertEqual(pool.workerThreads, 0)
@@ -197,8 +208,9 @@ final class WorkerHooksTests: XCTestCase {
     // second, whose initializer throws.
     let queued = try pool.submitTask { 7 }
     let error = thrownError { _ = try queued.result(timeout: .seconds(30)) }
-    assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "brokenPool",
-                       messageContains: "InitFailure(second)")
+    assertFuturesError(
+      Impl.self, error ?? Boom(id: 0), code: "brokenPool",
+      messageContains: "InitFailure(second)")
     gate.open()
     XCTAssertEqual(try running.result(timeout: .seconds(30)), 42)
     pool.shutdownPool(wait: true, cancelPending: false)
@@ -220,7 +232,10 @@ final class WorkerHooksTests: XCTestCase {
       onThreads(3) { _ in
         for _ in 0..<100 {
           do {
-            accepted.append(try pool.submitTask { ran.increment(); return 0 })
+            accepted.append(
+              try pool.submitTask {
+                ran.increment(); return 0
+              })
           } catch {
             assertFuturesError(Impl.self, error, code: "brokenPool")
             refused.increment()
@@ -229,8 +244,9 @@ final class WorkerHooksTests: XCTestCase {
       }
       for future in accepted.all {
         let error = thrownError { _ = try future.result(timeout: .seconds(30)) }
-        assertFuturesError(Impl.self, error ?? Boom(id: 0), code: "brokenPool",
-                           messageContains: "round \(round)")
+        assertFuturesError(
+          Impl.self, error ?? Boom(id: 0), code: "brokenPool",
+          messageContains: "round \(round)")
       }
       XCTAssertEqual(accepted.all.count + refused.value, 300)
       XCTAssertGreaterThan(accepted.all.count, 0, "the first submit is always accepted")

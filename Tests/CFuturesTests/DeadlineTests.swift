@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // cf_deadline_after: relative timeouts to absolute CLOCK_MONOTONIC deadlines.
 import CFutures
 import Foundation

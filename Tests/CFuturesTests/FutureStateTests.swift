@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // cf_future: the one-word state machine, done-callbacks and waiting.
 import CFutures
 import Foundation

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // cf_pool: lazy workers, submit through a C-convention trampoline, the
 // exactly-once RELEASE rule, shutdown in all its forms, thread names.
 import CFutures
@@ -38,16 +41,19 @@ final class PoolTests: XCTestCase {
   func testCreate_withZeroMaxWorkersOrQueueCapacity_returnsEINVAL() {
     var pool: OpaquePointer?
     var noWorkers = cf_pool_options(
-      max_workers: 0, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      max_workers: 0, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil,
+      worker_fini: nil,
       context_release: nil, context: nil)
     XCTAssertEqual(cf_pool_create(&noWorkers, &pool), EINVAL)
     var noQueue = cf_pool_options(
-      max_workers: 2, queue_capacity: 0, thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      max_workers: 2, queue_capacity: 0, thread_name_prefix: nil, worker_init: nil,
+      worker_fini: nil,
       context_release: nil, context: nil)
     XCTAssertEqual(cf_pool_create(&noQueue, &pool), EINVAL)
     XCTAssertNil(pool)
     var fine = cf_pool_options(
-      max_workers: 2, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      max_workers: 2, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil,
+      worker_fini: nil,
       context_release: nil, context: nil)
     XCTAssertEqual(cf_pool_create(&fine, nil), EINVAL)
     XCTAssertEqual(cf_pool_create(nil, &pool), EINVAL)
@@ -57,7 +63,8 @@ final class PoolTests: XCTestCase {
   func testCreate_whenAllocationFails_returnsENOMEM_thenWorksAgain() {
     var pool: OpaquePointer?
     var options = cf_pool_options(
-      max_workers: 1, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil, worker_fini: nil,
+      max_workers: 1, queue_capacity: 8, thread_name_prefix: nil, worker_init: nil,
+      worker_fini: nil,
       context_release: nil, context: nil)
     cf_test_fail_allocations(1)
     let rc = cf_pool_create(&options, &pool)

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // cf_queue: the bounded blocking FIFO (ArrayBlockingQueue) under the pool.
 import CFutures
 import Foundation

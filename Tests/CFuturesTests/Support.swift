@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Shared helpers for driving the C core directly: scale, deadlines, joinable
 // threads, a two-thread lockstep harness, and the C-convention trampolines
 // (task and done-callback) that reach Swift state through Unmanaged boxes.
@@ -296,7 +299,7 @@ func makePool(
       var options = cf_pool_options(
         max_workers: maxWorkers, queue_capacity: queueCapacity,
         thread_name_prefix: name, worker_init: nil, worker_fini: nil,
-      context_release: nil, context: nil)
+        context_release: nil, context: nil)
       return cf_pool_create(&options, &pool)
     }
   } else {

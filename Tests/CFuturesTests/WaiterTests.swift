@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // cf_waiter: completions pushed in the order they happen (as_completed's
 // engine), and a destroy that must never leave a callback into freed memory.
 import CFutures

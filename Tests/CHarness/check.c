@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * check.c — the harness's test framework (see check.h).
  */
@@ -32,13 +35,18 @@ static unsigned test_timeout_s = 120;
 static struct {
   pthread_mutex_t m;
   pthread_cond_t c;
-  const char *test;        /* NULL: no test running */
+  const char *test; /* NULL: no test running */
   unsigned long generation;
   struct timespec deadline; /* CLOCK_REALTIME, for pthread_cond_timedwait */
   bool stop;
   pthread_t thread;
-} watchdog = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0,
-              {0, 0}, false, 0};
+} watchdog = {PTHREAD_MUTEX_INITIALIZER,
+              PTHREAD_COND_INITIALIZER,
+              NULL,
+              0,
+              {0, 0},
+              false,
+              0};
 
 static void *watchdog_main(void *arg) {
   (void)arg;
@@ -116,12 +124,10 @@ void run_test(const char *name, void (*fn)(void)) {
     printf("ok   %-44s %6.2fs\n", name, elapsed);
   } else {
     tests_failed++;
-    printf("FAIL %-44s %6.2fs (%d checks failed)\n", name, elapsed,
-           failures);
+    printf("FAIL %-44s %6.2fs (%d checks failed)\n", name, elapsed, failures);
   }
   fflush(stdout);
 }
-
 
 /* CF_TEST_SCALE (float, default 1) times n, never below `minimum`. */
 double test_scale = 1.0;
@@ -196,8 +202,6 @@ int threads_named(const char *prefix) {
   return n;
 }
 
-
-
 void gate_init(gate *g) {
   pthread_mutex_init(&g->m, NULL);
   pthread_cond_init(&g->c, NULL);
@@ -233,4 +237,3 @@ void gate_set(gate *g, bool open) {
   pthread_cond_broadcast(&g->c);
   pthread_mutex_unlock(&g->m);
 }
-

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * check.h — the harness's tiny test framework and thread helpers
  * (check.c), shared by every *_tests.c file.
@@ -33,24 +36,24 @@ extern int tests_passed, tests_failed;
 /* CF_TEST_SCALE (float, default 1). */
 extern double test_scale;
 
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    atomic_fetch_add_explicit(&check_count, 1, memory_order_relaxed);     \
-    if (!(cond))                                                          \
-      check_failed(__FILE__, __LINE__, #cond);                            \
+#define CHECK(cond)                                                           \
+  do {                                                                        \
+    atomic_fetch_add_explicit(&check_count, 1, memory_order_relaxed);         \
+    if (!(cond))                                                              \
+      check_failed(__FILE__, __LINE__, #cond);                                \
   } while (0)
 
 /* Integer equality that prints both sides. */
-#define CHECK_EQ(a, b)                                                    \
-  do {                                                                    \
-    long long check_a_ = (long long)(a), check_b_ = (long long)(b);       \
-    atomic_fetch_add_explicit(&check_count, 1, memory_order_relaxed);     \
-    if (check_a_ != check_b_) {                                           \
-      char check_msg_[256];                                               \
-      snprintf(check_msg_, sizeof check_msg_, "%s == %s (%lld != %lld)",  \
-               #a, #b, check_a_, check_b_);                               \
-      check_failed(__FILE__, __LINE__, check_msg_);                       \
-    }                                                                     \
+#define CHECK_EQ(a, b)                                                        \
+  do {                                                                        \
+    long long check_a_ = (long long)(a), check_b_ = (long long)(b);           \
+    atomic_fetch_add_explicit(&check_count, 1, memory_order_relaxed);         \
+    if (check_a_ != check_b_) {                                               \
+      char check_msg_[256];                                                   \
+      snprintf(check_msg_, sizeof check_msg_, "%s == %s (%lld != %lld)", #a,  \
+               #b, check_a_, check_b_);                                       \
+      check_failed(__FILE__, __LINE__, check_msg_);                           \
+    }                                                                         \
   } while (0)
 
 #define RUN(fn) run_test(#fn, fn)
@@ -89,6 +92,5 @@ static inline uint64_t rng_next(uint64_t *s) {
   *s = x;
   return x * 0x2545F4914F6CDD1DULL;
 }
-
 
 #endif /* CF_HARNESS_CHECK_H */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * fault_tests.c — the harness's tests of the fault hooks: failed allocations and thread starts.
  */

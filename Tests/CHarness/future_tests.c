@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * future_tests.c — the harness's tests of the future state word and its listeners (future.c).
  */
@@ -185,9 +188,9 @@ static void *wake_waiter_main(void *arg) {
       break;
     struct timespec d = after_ms(60000);
     w->rc[a->id] = cf_future_wait(w->f, a->id == 2 ? &d : NULL);
-    w->seen[a->id] =
-        cf_future_state(w->f) == CF_FINISHED ? read_published(&w->outcome)
-                                             : -1;
+    w->seen[a->id] = cf_future_state(w->f) == CF_FINISHED
+                         ? read_published(&w->outcome)
+                         : -1;
     pthread_barrier_wait(&w->end);
   }
   return NULL;
@@ -568,7 +571,7 @@ void test_notices_run_before_callbacks(void) {
   CHECK_EQ(cf_future_add_done_callback(f, slow_callback, &s), 0);
   CHECK_EQ(cf_future_watch(f, watch_count, &early, &w), 0); /* added after */
   pthread_t t = spawn(finish_main, f);
-  gate_await(&s.entered, 1); /* the completer is inside the callback */
+  gate_await(&s.entered, 1);        /* the completer is inside the callback */
   CHECK_EQ(atomic_load(&early), 1); /* the watch ran before it */
   CHECK(!cf_future_unwatch(f, w));
   CHECK(cf_future_is_done(f));

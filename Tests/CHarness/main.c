@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * main.c — a plain-C driver of the CFutures core, outside XCTest, for
  * the sanitizers (ASan+LSan, TSan, UBSan) and valgrind (memcheck, drd).

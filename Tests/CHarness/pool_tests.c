@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * pool_tests.c — the harness's tests of the pool (pool.c).
  */
@@ -20,8 +23,7 @@ void test_pool_invalid_arguments(void) {
   CHECK_EQ(cf_pool_submit(NULL, task_fn, t, NULL, CF_SUBMIT_BLOCK, NULL),
            EINVAL);
   CHECK_EQ(cf_pool_submit(p, NULL, t, NULL, CF_SUBMIT_BLOCK, NULL), EINVAL);
-  CHECK_EQ(cf_pool_submit(p, task_fn, t, NULL, CF_SUBMIT_BLOCK, &bad),
-           EINVAL);
+  CHECK_EQ(cf_pool_submit(p, task_fn, t, NULL, CF_SUBMIT_BLOCK, &bad), EINVAL);
   CHECK_EQ(cf_pool_submit(p, task_fn, t, NULL, (cf_submit_mode)7, NULL),
            EINVAL);
   CHECK_EQ(cf_pool_thread_count(p), 0); /* nothing started for refusals */
@@ -50,7 +52,8 @@ void test_pool_create_destroy_loop(void) {
   long rounds = scaled(600, 12);
   for (long r = 0; r < rounds; r++) {
     size_t workers = 1 + (size_t)(r % 3);
-    cf_pool_options o = {.max_workers = workers, .queue_capacity = 8,
+    cf_pool_options o = {.max_workers = workers,
+                         .queue_capacity = 8,
                          .thread_name_prefix = "cdloop"};
     cf_pool *p = NULL;
     if (cf_pool_create(&o, &p) != 0)
@@ -204,13 +207,9 @@ static void shutdown_with_pending(bool cancel_pending) {
   gate_destroy(&g);
 }
 
-void test_pool_shutdown_keeps_pending(void) {
-  shutdown_with_pending(false);
-}
+void test_pool_shutdown_keeps_pending(void) { shutdown_with_pending(false); }
 
-void test_pool_shutdown_cancels_pending(void) {
-  shutdown_with_pending(true);
-}
+void test_pool_shutdown_cancels_pending(void) { shutdown_with_pending(true); }
 
 /* A submit blocked on a full queue is woken by shutdown with ESHUTDOWN;
  * TRY mode and a deadline fail fast on a full queue. */
@@ -236,8 +235,8 @@ void test_pool_full_queue(void) {
   CHECK_EQ(submit(p, blocker), 0);
   gate_await(&g, 1);
   CHECK_EQ(submit(p, filler), 0);
-  CHECK_EQ(cf_pool_submit(p, task_fn, refused, refused->future,
-                          CF_SUBMIT_TRY, NULL),
+  CHECK_EQ(cf_pool_submit(p, task_fn, refused, refused->future, CF_SUBMIT_TRY,
+                          NULL),
            ENOBUFS);
   struct timespec d = after_ms(40);
   double t0 = now_s();
@@ -406,10 +405,9 @@ static void *stress_submitter(void *arg) {
   for (long i = 0; i < s->per_thread; i++) {
     task *t = task_new(ACT_NONE, NULL, s->p, (i % 5) != 0);
     s->tasks[base + i] = t;
-    int rc = (i % 3 == 0)
-                 ? cf_pool_submit(s->p, task_fn, t, t->future, CF_SUBMIT_TRY,
-                                  NULL)
-                 : submit(s->p, t);
+    int rc = (i % 3 == 0) ? cf_pool_submit(s->p, task_fn, t, t->future,
+                                           CF_SUBMIT_TRY, NULL)
+                          : submit(s->p, t);
     if (rc == ENOBUFS) /* TRY on a full queue: fall back to blocking */
       rc = submit(s->p, t);
     CHECK_EQ(rc, 0);
@@ -522,7 +520,7 @@ void test_pool_inside_task(void) {
  * ENOTRECOVERABLE — and context_release runs once when the pool goes. */
 typedef struct hooks {
   atomic_int inits, finis, releases;
-  int fail_from; /* the init call (1-based) from which init fails */
+  int fail_from;   /* the init call (1-based) from which init fails */
   gate *fail_gate; /* a failing init passes it first (may be NULL) */
   cf_pool *pool;
   atomic_int init_saw_worker; /* inits that ran on the pool's own thread */
@@ -539,7 +537,9 @@ static int hook_init(void *ctx) {
     gate_pass(h->fail_gate);
   return 1;
 }
-static void hook_fini(void *ctx) { atomic_fetch_add(&((hooks *)ctx)->finis, 1); }
+static void hook_fini(void *ctx) {
+  atomic_fetch_add(&((hooks *)ctx)->finis, 1);
+}
 static void hook_release(void *ctx) {
   atomic_fetch_add(&((hooks *)ctx)->releases, 1);
 }
@@ -716,7 +716,9 @@ void test_pool_cancelling_shutdown_from_callback(void) {
     gate g;
     gate_init(&g);
     task *first = task_new(ACT_GATE, &g, p, true);
-    CHECK_EQ(cf_future_add_done_callback(first->future, cb_shutdown_cancelling, p), 0);
+    CHECK_EQ(cf_future_add_done_callback(first->future, cb_shutdown_cancelling,
+                                         p),
+             0);
     CHECK_EQ(submit(p, first), 0);
     task *q[QUEUED];
     for (int i = 0; i < QUEUED; i++) {
@@ -747,7 +749,8 @@ static void set_flag(void *arg) { atomic_store((atomic_int *)arg, 1); }
 void test_pool_join_in_background(void) {
   gate g;
   gate_init(&g);
-  cf_pool_options o = {.max_workers = 2, .queue_capacity = 8,
+  cf_pool_options o = {.max_workers = 2,
+                       .queue_capacity = 8,
                        .thread_name_prefix = "bgjoin"};
   cf_pool *p = NULL;
   CHECK_EQ(cf_pool_create(&o, &p), 0);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * queue_tests.c — the harness's tests of the bounded queue (queue.c).
  */
@@ -184,8 +187,10 @@ void test_queue_close_wakes_sleepers(void) {
   CHECK_EQ(cf_queue_create(1, &full), 0);
   cf_item it = item_of(5), out;
   CHECK_EQ(cf_queue_offer(full, &it), 0);
-  blocked_op ops[5] = {{empty, false, -1}, {empty, false, -1},
-                       {empty, false, -1}, {full, true, -1},
+  blocked_op ops[5] = {{empty, false, -1},
+                       {empty, false, -1},
+                       {empty, false, -1},
+                       {full, true, -1},
                        {full, true, -1}};
   pthread_t th[5];
   for (int i = 0; i < 5; i++)
@@ -315,13 +320,17 @@ void test_queue_grows_within_its_bound(void) {
   cf_item out;
   /* Wrap the first ring: 40 in, 30 out, then fill past 64. */
   for (int i = 0; i < 40; i++)
-    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called,
+                                          .arg = (void *)next_in++}),
+             0);
   for (int i = 0; i < 30; i++) {
     CHECK_EQ(cf_queue_poll(q, &out), 0);
     CHECK_EQ((uintptr_t)out.arg, next_out++);
   }
   while (cf_queue_size(q) < 64)
-    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called,
+                                          .arg = (void *)next_in++}),
+             0);
   cf_test_fail_allocations(1);
   cf_item refused = {.fn = never_called, .arg = (void *)next_in};
   CHECK_EQ(cf_queue_offer(q, &refused), ENOMEM);
@@ -330,7 +339,9 @@ void test_queue_grows_within_its_bound(void) {
   cf_test_fail_allocations(0);
   CHECK_EQ(cf_queue_size(q), 65);
   while (cf_queue_size(q) < 1000)
-    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called, .arg = (void *)next_in++}), 0);
+    CHECK_EQ(cf_queue_offer(q, &(cf_item){.fn = never_called,
+                                          .arg = (void *)next_in++}),
+             0);
   CHECK_EQ(cf_queue_offer(q, &refused), EAGAIN); /* the bound */
   while (cf_queue_poll(q, &out) == 0)
     CHECK_EQ((uintptr_t)out.arg, next_out++);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * spin_tests.c — the harness's tests of the spin budget's rules (spin.c),
  * apart from the clock: each rule is a function of the budget and a time.
@@ -103,7 +106,7 @@ void test_spin_stops_at_the_deadline(void) {
   struct timespec past;
   CHECK_EQ(cf_deadline_after(0, &past), 0);
   CHECK(!cf__spin_until(never, NULL, &b, &past, &spin));
-  CHECK(spin.budget == 0); /* nothing spun, nothing to learn */
+  CHECK(spin.budget == 0);         /* nothing spun, nothing to learn */
   CHECK(budget_ns(&b) == 20 * US); /* and the budget is untouched */
   struct timespec soon;
   CHECK_EQ(cf_deadline_after(2 * US, &soon), 0);

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * support.c — helpers shared by the harness's tests (see support.h).
  */
@@ -11,7 +14,9 @@ struct timespec after_ms(long ms) {
   return ts;
 }
 
-struct timespec past(void) { return after_ms(0); }
+struct timespec past(void) {
+  return after_ms(0);
+}
 
 struct timespec bad_deadline(void) {
   struct timespec ts = after_ms(60000);
@@ -73,13 +78,9 @@ cf_pool *new_pool(size_t workers, size_t capacity) {
  * (written before the completing CAS or before the completer cleared
  * CALLING; read after a load that saw it).  TSan checks that ordering;
  * drd cannot see it (one narrow entry in drd.supp names this function). */
-__attribute__((noinline)) int read_published(const int *p) {
-  return *p;
-}
+__attribute__((noinline)) int read_published(const int *p) { return *p; }
 
 /* ------------------------------------------------------------ tasks */
-
-
 
 atomic_long orphans_accepted, orphans_released, orphans_ran;
 
@@ -135,8 +136,7 @@ void task_fn(void *arg, cf_task_op op) {
   }
 }
 
-task *task_new(enum action action, gate *g, cf_pool *p,
-                      bool with_future) {
+task *task_new(enum action action, gate *g, cf_pool *p, bool with_future) {
   task *t = calloc(1, sizeof *t);
   if (t == NULL)
     abort();
@@ -157,8 +157,7 @@ int submit(cf_pool *p, task *t) {
 }
 
 /* An orphan: submitted to a pool its owner drops; counted when accepted. */
-void submit_orphan(cf_pool *p, enum action action, gate *g,
-                          bool with_future) {
+void submit_orphan(cf_pool *p, enum action action, gate *g, bool with_future) {
   task *t = task_new(action, g, p, with_future);
   t->orphan = true;
   atomic_fetch_add(&orphans_accepted, 1);
@@ -169,7 +168,6 @@ void submit_orphan(cf_pool *p, enum action action, gate *g,
     task_free(t);
   }
 }
-
 
 void cb_count(void *arg, cf_future *f) {
   cb_rec *r = arg;

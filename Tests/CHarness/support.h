@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * support.h — what the harness's tests share (support.c): deadlines, the
  * `task` record every pool test submits, and counting callbacks.
@@ -40,10 +43,10 @@ typedef struct task {
   gate *gate;
   cf_pool *pool;
   bool orphan;
-  int result;      /* what the action saw; read after the pool joined */
-  bool on_worker;  /* cf_pool_is_worker_thread inside RUN */
+  int result;           /* what the action saw; read after the pool joined */
+  bool on_worker;       /* cf_pool_is_worker_thread inside RUN */
   pthread_t run_thread; /* the thread that ran it */
-  char name[16];   /* ACT_NAME */
+  char name[16];        /* ACT_NAME */
 } task;
 
 /* Done-callback that counts its calls and records the thread. */
@@ -68,12 +71,10 @@ cf_future *new_future(void);
 cf_pool *new_pool(size_t workers, size_t capacity);
 int read_published(const int *p);
 void task_fn(void *arg, cf_task_op op);
-task *task_new(enum action action, gate *g, cf_pool *p,
-                      bool with_future);
+task *task_new(enum action action, gate *g, cf_pool *p, bool with_future);
 void task_free(task *t);
 int submit(cf_pool *p, task *t);
-void submit_orphan(cf_pool *p, enum action action, gate *g,
-                          bool with_future);
+void submit_orphan(cf_pool *p, enum action action, gate *g, bool with_future);
 void cb_count(void *arg, cf_future *f);
 
 #endif /* CF_HARNESS_SUPPORT_H */

@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * waiter_tests.c — the harness's tests of the completion waiter (waiter.c).
  */

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Faults injected through the C core's cf_test_* hooks, seen through the
 // Swift API of ConcurrentFutures (the twin's own hooks are in
 // PureSwiftFuturesTests; thread starts refused are in the shared suite).
@@ -32,7 +35,9 @@ final class FaultTests_C: XCTestCase {
     defer { pool.shutdown() }
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submit { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submit {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     // The ring starts with 64 slots: the 65th item makes it grow.
     let queued = try (0..<64).map { i in try pool.submit { i } }
@@ -57,12 +62,15 @@ final class FaultTests_C: XCTestCase {
     let pool = try ConcurrentFutures.ThreadPoolExecutor(maxWorkers: 1)
     let gate = Gate()
     let started = Arrivals()
-    let running = try pool.trySubmit { started.arrive(); gate.pass(); return 7 }
+    let running = try pool.trySubmit {
+      started.arrive(); gate.pass(); return 7
+    }
     XCTAssertTrue(started.waitFor(1))
     cf_test_fail_allocations(1)
     let error = await thrownError { _ = try await running.value }
     cf_test_fail_allocations(0)
-    XCTAssertEqual((error as? FuturesError)?.code, .resourceExhausted, "got \(String(describing: error))")
+    XCTAssertEqual(
+      (error as? FuturesError)?.code, .resourceExhausted, "got \(String(describing: error))")
     gate.open()
     let value = try await running.value
     XCTAssertEqual(value, 7)

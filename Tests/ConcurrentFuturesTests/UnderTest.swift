@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // This test target runs the shared behaviour suite (Behaviour/, a link to
 // Tests/Behaviour) on ConcurrentFutures, the C-backed module: the target
 // defines CF_UNDER_TEST_C, so the suite's files import it.

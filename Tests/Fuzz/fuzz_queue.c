@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * fuzz_queue.c — libFuzzer target: a differential test of the C core's
  * bounded queue (cf_queue) against an array FIFO, and of one future's state
@@ -53,12 +56,12 @@ static void diverged(const char *fmt, ...) {
   abort();
 }
 
-#define EXPECT_EQ(what, got, want)                                        \
-  do {                                                                    \
-    long long got_ = (long long)(got), want_ = (long long)(want);         \
-    if (got_ != want_)                                                    \
-      diverged("%s: got %lld, want %lld (line %d)", what, got_, want_,    \
-               __LINE__);                                                 \
+#define EXPECT_EQ(what, got, want)                                            \
+  do {                                                                        \
+    long long got_ = (long long)(got), want_ = (long long)(want);             \
+    if (got_ != want_)                                                        \
+      diverged("%s: got %lld, want %lld (line %d)", what, got_, want_,        \
+               __LINE__);                                                     \
   } while (0)
 
 /* ------------------------------------------------------------- queue */
@@ -83,7 +86,8 @@ static void item_fn(void *arg, cf_task_op op) {
 /* An item carrying v in all three fields (the queue never dereferences
  * them, so a fake future pointer is fine). */
 static cf_item item_for(uintptr_t v) {
-  cf_item it = {.fn = item_fn, .arg = (void *)v,
+  cf_item it = {.fn = item_fn,
+                .arg = (void *)v,
                 .future = (cf_future *)(v << 4)};
   return it;
 }
@@ -101,9 +105,7 @@ static struct timespec past(void) {
   return ts;
 }
 
-static void model_push(qmodel *m, uintptr_t v) {
-  m->values[m->count++] = v;
-}
+static void model_push(qmodel *m, uintptr_t v) { m->values[m->count++] = v; }
 
 static uintptr_t model_pop(qmodel *m) {
   uintptr_t v = m->values[0];
@@ -210,10 +212,10 @@ typedef struct fmodel {
 /* What every callback id has seen, for the whole input. */
 static struct cb_record {
   int calls;
-  int order;         /* value of run_counter when it ran */
-  cf_future *future; /* the future it was added to */
-  bool never;        /* must never run (refused, or dropped) */
-  int inner;         /* >= 0: adds callback `inner` from inside itself */
+  int order;            /* value of run_counter when it ran */
+  cf_future *future;    /* the future it was added to */
+  bool never;           /* must never run (refused, or dropped) */
+  int inner;            /* >= 0: adds callback `inner` from inside itself */
   int inner_ran_inside; /* inner's calls when that add returned */
 } cbs[MAX_CB];
 static int ncbs;
@@ -266,8 +268,7 @@ static void model_completed(fmodel *m) {
     last = r->order;
     if (r->inner >= 0) {
       if (r->inner_ran_inside != 0)
-        diverged("callback %d ran inside its add during completion",
-                 r->inner);
+        diverged("callback %d ran inside its add during completion", r->inner);
       list[n++] = r->inner;
     }
   }
@@ -352,11 +353,13 @@ static void f_add(fmodel *m, bool fail_alloc, bool nesting) {
   if (ncbs + 2 > MAX_CB)
     return;
   int id = ncbs++, inner = -1;
-  cbs[id] = (struct cb_record){.calls = 0, .order = -1, .future = m->f,
-                               .inner = -1};
+  cbs[id] =
+      (struct cb_record){.calls = 0, .order = -1, .future = m->f, .inner = -1};
   if (nesting) {
     inner = ncbs++;
-    cbs[inner] = (struct cb_record){.calls = 0, .order = -1, .future = m->f,
+    cbs[inner] = (struct cb_record){.calls = 0,
+                                    .order = -1,
+                                    .future = m->f,
                                     .inner = -1};
     cbs[id].inner = inner;
   }
@@ -372,10 +375,8 @@ static void f_add(fmodel *m, bool fail_alloc, bool nesting) {
     expected_calls++;
     if (inner >= 0) {
       /* the completer is through: the nested add ran it at once too */
-      EXPECT_EQ("nested add(done) ran it inside", cbs[id].inner_ran_inside,
-                1);
-      EXPECT_EQ("nested add(done) order", cbs[inner].order,
-                cbs[id].order + 1);
+      EXPECT_EQ("nested add(done) ran it inside", cbs[id].inner_ran_inside, 1);
+      EXPECT_EQ("nested add(done) order", cbs[inner].order, cbs[id].order + 1);
       expected_calls++;
     }
   } else if (fail_alloc) {
@@ -452,10 +453,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (size_t i = 1; i < size; i++) {
     int op = data[i] & 0x0f, arg = data[i] >> 4;
     switch (op) {
-    case 0: case 1: case 2:
+    case 0:
+    case 1:
+    case 2:
       q_append(q, &qm, op, &next, false);
       break;
-    case 3: case 4: case 5:
+    case 3:
+    case 4:
+    case 5:
       q_remove(q, &qm, op - 3);
       break;
     case 6:

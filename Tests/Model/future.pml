@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * future.pml — a Promela model of the future state word of
  * Sources/CFutures/future.c and of the protocol that pool.c and waiter.c

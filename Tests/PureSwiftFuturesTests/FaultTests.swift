@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Faults injected through the twin's TestHooks, seen through its API (the
 // C-backed module's are in ConcurrentFuturesTests/FaultTests.swift).
 import PureSwiftFutures
@@ -14,7 +17,9 @@ final class FaultTests: XCTestCase {
     defer { pool.shutdown() }
     let gate = Gate()
     let started = Arrivals()
-    let blocker = try pool.submit { started.arrive(); gate.pass(); return 0 }
+    let blocker = try pool.submit {
+      started.arrive(); gate.pass(); return 0
+    }
     XCTAssertTrue(started.waitFor(1))
     // The ring starts with 64 cells: the 65th item makes it grow.
     let queued = try (0..<64).map { i in try pool.submit { i } }

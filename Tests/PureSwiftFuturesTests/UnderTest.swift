@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // This test target runs the shared behaviour suite (Behaviour/, a link to
 // Tests/Behaviour) on PureSwiftFutures, the Swift-only twin.
 import PureSwiftFutures

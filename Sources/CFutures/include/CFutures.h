@@ -1,3 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Copyright 2026 the ConcurrentFutures authors */
+
 /*
  * CFutures.h — the whole public surface of the ConcurrentFutures C core.
  *
@@ -341,9 +344,8 @@ int cf_pool_create(const cf_pool_options *options, cf_pool **out);
  * until the deadline), ENOBUFS (full, in CF_SUBMIT_TRY mode), EAGAIN (no
  * worker exists and none could be started, as pthread_create says) or
  * ENOMEM.  Any thread, including the pool's own workers. */
-int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg,
-                   cf_future *future, cf_submit_mode mode,
-                   const struct timespec *deadline);
+int cf_pool_submit(cf_pool *pool, cf_task_fn fn, void *arg, cf_future *future,
+                   cf_submit_mode mode, const struct timespec *deadline);
 
 /* Stops accepting work (idempotent).  cancel_pending cancels every queued
  * future that has not started (their callbacks run on this thread) and runs

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // The suite's assertion on the implementation's own error type.
 #if CF_UNDER_TEST_C
 import ConcurrentFutures
@@ -13,16 +16,18 @@ func assertFuturesError(
   file: StaticString = #filePath, line: UInt = #line
 ) {
   guard let (actual, message) = Impl.futuresError(error) else {
-    XCTFail("\(implementationName): expected FuturesError.\(code), got \(error)",
-            file: file, line: line)
+    XCTFail(
+      "\(implementationName): expected FuturesError.\(code), got \(error)",
+      file: file, line: line)
     return
   }
-  XCTAssertEqual(actual, code, "\(implementationName): \(message)",
-                 file: file, line: line)
+  XCTAssertEqual(
+    actual, code, "\(implementationName): \(message)",
+    file: file, line: line)
   if let messageContains {
-    XCTAssertTrue(message.contains(messageContains),
-                  "\(implementationName): message \"\(message)\" lacks \"\(messageContains)\"",
-                  file: file, line: line)
+    XCTAssertTrue(
+      message.contains(messageContains),
+      "\(implementationName): message \"\(message)\" lacks \"\(messageContains)\"",
+      file: file, line: line)
   }
 }
-

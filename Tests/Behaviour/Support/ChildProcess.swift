@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Running a test, or the risky part of one, in a fresh child process: this
 // test binary re-executed with an XCTest filter that names one test.  A
 // trap, an abort or an exhausted memory in the child then fails the
@@ -81,10 +84,12 @@ extension XCTestCase {
     }
     let (status, output) = try ChildProcess.run(test: name)
     let tail = output.split(separator: "\n").suffix(25).joined(separator: "\n")
-    XCTAssertEqual(status, 0, "the child running \(name) failed or crashed:\n\(tail)",
-                   file: file, line: line)
+    XCTAssertEqual(
+      status, 0, "the child running \(name) failed or crashed:\n\(tail)",
+      file: file, line: line)
     let method = name.split(separator: "/").last.map(String.init) ?? name
-    XCTAssertTrue(output.contains(".\(method)' passed"),
-                  "the child did not report \(method) passed:\n\(tail)", file: file, line: line)
+    XCTAssertTrue(
+      output.contains(".\(method)' passed"),
+      "the child did not report \(method) passed:\n\(tail)", file: file, line: line)
   }
 }

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // What the shared suite calls on the implementation under test: the
 // public API under names that read the same in sync and async test code.
 // (The blocking calls are `noasync` in the library; async tests still use
@@ -175,7 +178,9 @@ extension ThreadPoolExecutor {
 
   static func withPoolAsyncNoAwait(prefix: String) async throws -> Future<Int> {
     try await withThreadPoolExecutor(threadNamePrefix: prefix) { pool in
-      try pool.trySubmit { usleep(20_000); return 8 }
+      try pool.trySubmit {
+        usleep(20_000); return 8
+      }
     }
   }
 
@@ -238,7 +243,9 @@ extension ThreadPoolExecutor {
     maxWorkers: Int, prefix: String,
     stateInitializer: @escaping @Sendable () throws -> Int,
     stateFinalizer: (@Sendable (Int) -> Void)?
-  ) throws -> (pool: ThreadPoolExecutor, get: @Sendable () throws -> Int, value: @Sendable () -> Int?) {
+  ) throws -> (
+    pool: ThreadPoolExecutor, get: @Sendable () throws -> Int, value: @Sendable () -> Int?
+  ) {
     let local = WorkerLocal<Int>()
     let pool = try ThreadPoolExecutor(
       maxWorkers: maxWorkers, threadNamePrefix: prefix, workerState: local,

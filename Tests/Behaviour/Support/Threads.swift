@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // Gates, counters and thread facts for every test target (linked into
 // ConcurrentFuturesTests, PureSwiftFuturesTests and CFuturesTests).
 // Threads are ordered with gates, never with sleeps.
@@ -8,7 +11,8 @@ import XCTest
 /// Stress sizes scale with CF_TEST_SCALE (1 by default, smaller under the
 /// sanitizers).  Never below `minimum`.
 func scaled(_ n: Int, minimum: Int = 1) -> Int {
-  let factor = ProcessInfo.processInfo.environment["CF_TEST_SCALE"]
+  let factor =
+    ProcessInfo.processInfo.environment["CF_TEST_SCALE"]
     .flatMap(Double.init) ?? 1
   return max(minimum, Int(Double(n) * factor))
 }
@@ -100,11 +104,13 @@ func currentThreadName() -> String {
 /// Threads of this process whose name starts with `prefix` (from
 /// /proc/self/task/*/comm): what the kernel says, not what the pool says.
 func liveThreads(prefix: String) -> Int {
-  let tasks = (try? FileManager.default.contentsOfDirectory(
-    atPath: "/proc/self/task")) ?? []
+  let tasks =
+    (try? FileManager.default.contentsOfDirectory(
+      atPath: "/proc/self/task")) ?? []
   return tasks.filter { tid in
-    let comm = (try? String(
-      contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
+    let comm =
+      (try? String(
+        contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)) ?? ""
     return comm.hasPrefix(prefix)
   }.count
 }

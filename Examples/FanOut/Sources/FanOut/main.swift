@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 // FanOut: K point lookups against PostgreSQL, one after another and fanned
 // out through ConcurrentFutures, Dispatch and a TaskGroup.  `make example`
 // starts a throwaway server, loads the table and runs this.
@@ -41,7 +44,9 @@ struct Options {
       default: Options.fail("unknown argument \(arg)")
       }
     }
-    if conninfo.isEmpty { Options.fail("no connection string: pass --conninfo or set FANOUT_CONNINFO") }
+    if conninfo.isEmpty {
+      Options.fail("no connection string: pass --conninfo or set FANOUT_CONNINFO")
+    }
     if requests < 1 || workers < 1 || rows < 1 { Options.fail("counts must be at least 1") }
   }
 
@@ -54,7 +59,9 @@ struct Options {
 func ms(_ nanos: Int64) -> String { String(format: "%.2f", Double(nanos) / 1e6) }
 
 func row(_ r: RunResult) -> String {
-  func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : String(repeating: " ", count: n - s.count) + s }
+  func pad(_ s: String, _ n: Int) -> String {
+    s.count >= n ? s : String(repeating: " ", count: n - s.count) + s
+  }
   let name = r.system.padding(toLength: 44, withPad: " ", startingAt: 0)
   return name + pad(String(format: "%.3f", Double(r.wallNanos) / 1e9), 8)
     + pad(String(format: "%.0f", r.requestsPerSecond), 9)
@@ -70,7 +77,8 @@ do {
   let probe = try PGConnection(conninfo: options.conninfo)
   version = try probe.serverVersion()
   // Warm-up, untimed: the table's pages into the server's buffers.
-  let warm = Workload(conninfo: options.conninfo, count: options.requests, rows: options.rows, sleep: 0, seed: 1)
+  let warm = Workload(
+    conninfo: options.conninfo, count: options.requests, rows: options.rows, sleep: 0, seed: 1)
   for id in warm.ids { _ = try probe.lookup(id: id) }
   probe.close()
   setup = try measurePoolSetup(conninfo: options.conninfo, workers: options.workers)
@@ -79,7 +87,8 @@ do {
   exit(1)
 }
 
-print("""
+print(
+  """
   FanOut: \(options.requests) point lookups on items (\(options.rows) rows), PostgreSQL \(version), \
   \(ProcessInfo.processInfo.activeProcessorCount) cores
   pool: ConcurrentFutures, \(options.workers) workers, one connection each (per-worker initializer)
@@ -93,13 +102,19 @@ print("""
   """)
 
 var ok = true
-for (title, sleep) in [("plain: SELECT value FROM items WHERE id = $1", 0.0),
-                       ("latency: the same + pg_sleep(\(options.sleep)), a remote cluster's round trip", options.sleep)] {
-  let workload = Workload(conninfo: options.conninfo, count: options.requests, rows: options.rows, sleep: sleep)
+for (title, sleep) in [
+  ("plain: SELECT value FROM items WHERE id = $1", 0.0),
+  ("latency: the same + pg_sleep(\(options.sleep)), a remote cluster's round trip", options.sleep),
+] {
+  let workload = Workload(
+    conninfo: options.conninfo, count: options.requests, rows: options.rows, sleep: sleep)
   print("\n\(title)")
-  print("system".padding(toLength: 44, withPad: " ", startingAt: 0)
-    + "  wall s    req/s  p50 ms   p99 ms  max in  conns   answers")
-  print("".padding(toLength: 44, withPad: " ", startingAt: 0) + "                                 flight")
+  print(
+    "system".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + "  wall s    req/s  p50 ms   p99 ms  max in  conns   answers")
+  print(
+    "".padding(toLength: 44, withPad: " ", startingAt: 0)
+      + "                                 flight")
   var results: [RunResult] = []
   do {
     results.append(try runSequential(workload))
@@ -121,7 +136,8 @@ for (title, sleep) in [("plain: SELECT value FROM items WHERE id = $1", 0.0),
     let sequential = results[0]
     let perRequest = sequential.wallNanos / Int64(options.requests)
     let ideal = Int64(options.requests) * perRequest / Int64(options.workers)
-    print("""
+    print(
+      """
       bound for the pool: K × sequential per request ÷ workers = \
       \(options.requests) × \(ms(perRequest)) ms ÷ \(options.workers) = \(ms(ideal)) ms; \
       warm measured \(ms(results[2].wallNanos)) ms

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 the ConcurrentFutures authors
+
 import ConcurrentFutures
 import FanOutCore
 import Foundation
@@ -116,8 +119,9 @@ final class FanOutTests: XCTestCase {
         XCTFail("id \(id): not libpq's error: \(error)")
       }
     }
-    print("server stopped after \(startedAtStop) tasks had started: \(correct) answered, "
-      + "\(failed) failed, \(unfinished) unfinished; libpq said:")
+    print(
+      "server stopped after \(startedAtStop) tasks had started: \(correct) answered, "
+        + "\(failed) failed, \(unfinished) unfinished; libpq said:")
     for m in messages.sorted() { print("  \(m)") }
     XCTAssertEqual(unfinished, 0, "futures still not done after 60 s")
     XCTAssertEqual(correct + failed, futures.count, "every future accounted for")
