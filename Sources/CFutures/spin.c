@@ -112,6 +112,19 @@ void cf__spin_learn(struct cf__spin_budget *b, int64_t waited_ns,
     store(b, clamp(waited_ns + waited_ns / 2 + SPIN_MIN_NS, limit), 0);
 }
 
+/* Nanoseconds from `now` to `deadline` (<= 0 when it has passed), without
+ * overflow: a deadline may be years away (cf_deadline_after caps a timeout
+ * at 2^40 s, and the C API takes any valid timespec). */
+static int64_t ns_left(const struct timespec *deadline, int64_t now) {
+  int64_t now_s = now / 1000000000, now_ns = now % 1000000000;
+  if ((int64_t)deadline->tv_sec < now_s)
+    return 0;
+  int64_t secs = (int64_t)deadline->tv_sec - now_s;
+  if (secs >= INT64_MAX / 1000000000 - 1)
+    return INT64_MAX;
+  return secs * 1000000000 + ((int64_t)deadline->tv_nsec - now_ns);
+}
+
 bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
                     struct cf__spin_budget *b, const struct timespec *deadline,
                     struct cf__spin *spin) {
@@ -122,8 +135,7 @@ bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
     return ready(ctx);
   int64_t start = now_ns();
   if (deadline != NULL) {
-    int64_t left = (int64_t)deadline->tv_sec * 1000000000 + deadline->tv_nsec -
-                   start;
+    int64_t left = ns_left(deadline, start);
     if (left < budget)
       budget = left;
     if (budget <= 0)

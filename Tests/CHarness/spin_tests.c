@@ -113,3 +113,16 @@ void test_spin_stops_at_the_deadline(void) {
   CHECK(!cf__spin_until(never, NULL, &b, &soon, &spin));
   CHECK(spin.budget <= 2 * US);
 }
+
+/* A deadline years away (the largest cf_deadline_after makes) leaves the
+ * budget in charge, and computing the time left does not overflow (the
+ * UBSan build traps on a signed overflow; this was one). */
+void test_spin_far_deadline_spins_the_budget(void) {
+  struct cf__spin_budget b;
+  cf__spin_budget_init(&b);
+  struct cf__spin spin;
+  struct timespec far;
+  CHECK_EQ(cf_deadline_after(INT64_MAX, &far), 0);
+  CHECK(!cf__spin_until(never, NULL, &b, &far, &spin));
+  CHECK(spin.budget == 20 * US);
+}
