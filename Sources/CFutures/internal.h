@@ -120,6 +120,10 @@ void cf__spin_lost(struct cf__spin_budget *budget, int64_t spun_budget,
                    int64_t limit);
 void cf__spin_learn(struct cf__spin_budget *budget, int64_t waited_ns,
                     int64_t limit);
+/* Nanoseconds from `now_ns` (CLOCK_MONOTONIC) to `deadline`, <= 0 once it
+ * has passed, INT64_MAX when it is too far to count: no overflow for any
+ * valid timespec. */
+int64_t cf__spin_ns_left(const struct timespec *deadline, int64_t now_ns);
 
 /* Marks `m` adaptive (spins briefly before sleeping on contention), so a
  * spinner re-taking the queue lock does not park on it. */

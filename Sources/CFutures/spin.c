@@ -115,7 +115,7 @@ void cf__spin_learn(struct cf__spin_budget *b, int64_t waited_ns,
 /* Nanoseconds from `now` to `deadline` (<= 0 when it has passed), without
  * overflow: a deadline may be years away (cf_deadline_after caps a timeout
  * at 2^40 s, and the C API takes any valid timespec). */
-static int64_t ns_left(const struct timespec *deadline, int64_t now) {
+int64_t cf__spin_ns_left(const struct timespec *deadline, int64_t now) {
   int64_t now_s = now / 1000000000, now_ns = now % 1000000000;
   if ((int64_t)deadline->tv_sec < now_s)
     return 0;
@@ -135,7 +135,7 @@ bool cf__spin_until(bool (*ready)(const void *ctx), const void *ctx,
     return ready(ctx);
   int64_t start = now_ns();
   if (deadline != NULL) {
-    int64_t left = ns_left(deadline, start);
+    int64_t left = cf__spin_ns_left(deadline, start);
     if (left < budget)
       budget = left;
     if (budget <= 0)

@@ -59,7 +59,7 @@ void test_spin_budget_ignores_long_waits(void);
 void test_spin_budget_stays_within_the_limit(void);
 void test_spin_budget_probes_after_a_run_of_losses(void);
 void test_spin_stops_at_the_deadline(void);
-void test_spin_far_deadline_spins_the_budget(void);
+void test_spin_time_left_never_overflows(void);
 
 /* fault_tests.c */
 void test_fault_failed_allocations(void);
