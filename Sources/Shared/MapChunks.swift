@@ -103,7 +103,9 @@ func chunkFeed<Input: Sendable, Value: Sendable>(
   var iterator = inputs.makeIterator()
   return { count in
     var batch: [Input] = []
-    batch.reserveCapacity(count)
+    // Room for what a chunk usually holds, not for `count`: a caller's
+    // chunk size may be far beyond its inputs (even Int.max).
+    batch.reserveCapacity(Swift.min(count, 1024))
     while batch.count < count, let input = iterator.next() { batch.append(input) }
     guard !batch.isEmpty else { return nil }
     return PendingChunk(count: batch.count) { [batch] in

@@ -118,6 +118,34 @@ final class ExtremeInputTests: XCTestCase {
     }
   }
 
+  /// A chunk size far beyond the inputs (`Int.max`, `1 << 40`), with the
+  /// look-ahead left to its default (which grows to fit the chunk), maps
+  /// the inputs as one chunk: nothing reserves room for `chunkSize` inputs
+  /// up front (the chunk reader did, and trapped).
+  func test_absurdChunkSizeStillMaps() async throws {
+    try await inChildProcess {
+      let pool = try Impl.make(maxWorkers: 2)
+      for size in [Int.max, 1 << 40] {
+        XCTAssertEqual(
+          try pool.mapAll([0, 1, 2], timeout: nil, lookAhead: nil, chunkSize: size) { $0 * 2 },
+          [0, 2, 4])
+        XCTAssertEqual(
+          try pool.mapLazily([0, 1, 2], timeout: nil, lookAhead: nil, chunkSize: size) { $0 * 2 }
+            .map { try $0.get() },
+          [0, 2, 4])
+        let mapped = try await pool.mapAllAsync(
+          [1, 2], timeout: nil, lookAhead: nil, chunkSize: size
+        ) { $0 * 2 }
+        XCTAssertEqual(mapped, [2, 4])
+        let lazy = try await pool.asyncLazyMapCollect(
+          [3], timeout: nil, lookAhead: nil, chunkSize: size, limit: nil
+        ) { $0 * 2 }
+        XCTAssertEqual(try lazy.map { try $0.get() }, [6])
+      }
+      pool.shutdownPool(wait: true, cancelPending: false)
+    }
+  }
+
   private func blockingMaps(_ pool: Impl) throws -> [[Int]] {
     [
       try pool.mapAll([0, 1, 2], timeout: nil, lookAhead: nil) { $0 * 2 },
