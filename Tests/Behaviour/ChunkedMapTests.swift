@@ -231,6 +231,92 @@ final class ChunkedMapTests: XCTestCase {
     XCTAssertEqual(ran.value, 2, "input 1's chunk skips its rest; the queued chunk never runs")
   }
 
+  /// The async iteration's timeout acts per chunk the same way.
+  func test_asyncChunkedMapTimeoutNamesTheInputsLeft() async throws {
+    let pool = try Impl.make(maxWorkers: 1)
+    let gate = Gate()
+    let ran = Counter()
+    let elements = try await pool.asyncLazyMapCollect(
+      Array(0..<50), timeout: .milliseconds(150), lookAhead: 8, chunkSize: 4, limit: nil
+    ) { x in
+      if x == 1 { gate.pass() }
+      ran.increment()
+      return x
+    }
+    XCTAssertEqual(elements.count, 1)
+    if case .failure(let error)? = elements.first {
+      assertFuturesError(
+        Impl.self, error, code: "timedOut", messageContains: "with 8 inputs unfinished")
+    } else {
+      XCTFail("the map's timeout should end the iteration with an error")
+    }
+    gate.open()
+    await pool.shutdownAsync(wait: true, cancelPending: false)
+    XCTAssertEqual(ran.value, 2, "input 1's chunk skips its rest; the queued chunk never runs")
+  }
+
+  /// Cancelling the Task of an async chunked map throws CancellationError
+  /// at once; the queued chunks never run, and the running chunk finishes
+  /// the input it is on and skips the rest of its inputs.
+  func test_cancellingTheTaskStopsQueuedAndRunningChunks() async throws {
+    for _ in 0..<scaled(10, minimum: 3) {
+      let pool = try Impl.make(maxWorkers: 1)
+      let gate = Gate()
+      let started = Arrivals()
+      let ran = Recorder<Int>()
+      // Chunks [0...3], [4...7], [8...11]: the first blocks in input 1,
+      // the other two are queued.
+      let mapping = Task {
+        try await pool.mapAllAsync(Array(0..<100), timeout: nil, lookAhead: 12, chunkSize: 4) { x in
+          ran.append(x)
+          if x == 1 { started.arrive(); gate.pass() }
+          return x
+        }
+      }
+      XCTAssertTrue(started.waitFor(1))
+      mapping.cancel()
+      let error = await thrownError { _ = try await mapping.value }
+      XCTAssertTrue(error is CancellationError, "got \(String(describing: error))")
+      gate.open()
+      await pool.shutdownAsync(wait: true, cancelPending: false)
+      XCTAssertEqual(ran.all, [0, 1], "inputs 2 and 3 are skipped, the queued chunks never run")
+    }
+  }
+
+  /// A shutdown that cancels pending futures cancels the queued chunks:
+  /// each of their inputs is yielded as CancellationError, in its place;
+  /// the running chunk finishes all its inputs (the map itself was not
+  /// stopped).
+  func test_cancellingShutdownFailsEachInputOfAQueuedChunk() throws {
+    for _ in 0..<scaled(10, minimum: 3) {
+      let pool = try Impl.make(maxWorkers: 1)
+      let gate = Gate()
+      let started = Arrivals()
+      let ran = Recorder<Int>()
+      // Chunk [0...3] runs and blocks in input 0; [4...7] and [8...11]
+      // are queued.
+      let results = try pool.mapLazily(0..<12, timeout: nil, lookAhead: 12, chunkSize: 4) { x in
+        ran.append(x)
+        if x == 0 { started.arrive(); gate.pass() }
+        return x
+      }
+      XCTAssertTrue(started.waitFor(1))
+      pool.shutdownPool(wait: false, cancelPending: true)
+      gate.open()
+      let elements = Array(results)
+      XCTAssertEqual(elements.count, 12)
+      for (i, element) in elements.enumerated() {
+        switch (i < 4, element) {
+        case (true, .success(let v)): XCTAssertEqual(v, i)
+        case (false, .failure(let e)): XCTAssertTrue(e is CancellationError, "input \(i): \(e)")
+        default: XCTFail("input \(i): unexpected \(element)")
+        }
+      }
+      pool.shutdownPool(wait: true, cancelPending: false)
+      XCTAssertEqual(ran.all, [0, 1, 2, 3], "the queued chunks never run")
+    }
+  }
+
   /// The automatic size: tiny inputs end up in chunks; inputs slower than
   /// a chunk's target time travel alone.
   func test_automaticChunkSizeFollowsTheInputTime() throws {
