@@ -173,10 +173,18 @@ final class ExecutorTests: XCTestCase {
         Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
         messageContains: "maxWorkers must be at least 1 (got \(workers))")
     }
-    let error = thrownError { _ = try Impl.make(maxWorkers: 1, queueCapacity: 0) }
-    assertFuturesError(
-      Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
-      messageContains: "queueCapacity must be at least 1 (got 0)")
+    for capacity in [0, -1, Int.min] {
+      let error = thrownError { _ = try Impl.make(maxWorkers: 1, queueCapacity: capacity) }
+      assertFuturesError(
+        Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
+        messageContains: "queueCapacity must be at least 1 (got \(capacity))")
+    }
+    for capacity in [Int(Int32.max) + 1, Int.max] {
+      let error = thrownError { _ = try Impl.make(maxWorkers: 1, queueCapacity: capacity) }
+      assertFuturesError(
+        Impl.self, error ?? Boom(id: 0), code: "invalidArgument",
+        messageContains: "queueCapacity must be at most \(Int32.max) (got \(capacity))")
+    }
     XCTAssertEqual(
       Impl.defaultMaxWorkers, min(32, ProcessInfo.processInfo.activeProcessorCount + 4))
   }
