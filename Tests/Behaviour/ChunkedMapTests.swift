@@ -36,6 +36,21 @@ private func describe(_ results: [Result<Int, any Error>]) -> [String] {
 /// that leave room for less than a chunk, of one input, and automatic.
 private let windows: [(Int, Int?)] = [(10, 4), (10, 10), (7, 1), (64, nil), (5, nil)]
 
+/// The iteration ended with one element: the map's `.timedOut` error naming
+/// the inputs left.
+private func assertEndsWithTimeout(
+  _ elements: [Result<Int, any Error>], unfinished: Int, line: UInt = #line
+) {
+  XCTAssertEqual(elements.count, 1, line: line)
+  if case .failure(let error)? = elements.first {
+    assertFuturesError(
+      Impl.self, error, code: "timedOut", messageContains: "with \(unfinished) inputs unfinished",
+      line: line)
+  } else {
+    XCTFail("the map's timeout should end the iteration with an error", line: line)
+  }
+}
+
 final class ChunkedMapTests: XCTestCase {
   /// A fixed chunk is one task: its inputs run one after another, in
   /// order, on one worker, with nothing else on that worker in between.
@@ -219,13 +234,7 @@ final class ChunkedMapTests: XCTestCase {
       return x
     }
     let elements = Array(results)
-    XCTAssertEqual(elements.count, 1)
-    if case .failure(let error)? = elements.first {
-      assertFuturesError(
-        Impl.self, error, code: "timedOut", messageContains: "with 8 inputs unfinished")
-    } else {
-      XCTFail("the map's timeout should end the iteration with an error")
-    }
+    assertEndsWithTimeout(elements, unfinished: 8)
     gate.open()
     pool.shutdownPool(wait: true, cancelPending: false)
     XCTAssertEqual(ran.value, 2, "input 1's chunk skips its rest; the queued chunk never runs")
@@ -243,13 +252,7 @@ final class ChunkedMapTests: XCTestCase {
       ran.increment()
       return x
     }
-    XCTAssertEqual(elements.count, 1)
-    if case .failure(let error)? = elements.first {
-      assertFuturesError(
-        Impl.self, error, code: "timedOut", messageContains: "with 8 inputs unfinished")
-    } else {
-      XCTFail("the map's timeout should end the iteration with an error")
-    }
+    assertEndsWithTimeout(elements, unfinished: 8)
     gate.open()
     await pool.shutdownAsync(wait: true, cancelPending: false)
     XCTAssertEqual(ran.value, 2, "input 1's chunk skips its rest; the queued chunk never runs")
