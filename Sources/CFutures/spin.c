@@ -73,9 +73,14 @@ static int64_t clamp(int64_t ns, int64_t limit) {
   return ns < SPIN_MIN_NS ? SPIN_MIN_NS : ns;
 }
 
+/* Writes only the words that change: a queue's budgets are shared by its
+ * takers (or putters), and a budget at its limit that keeps winning would
+ * otherwise write that cache line on every hand-off. */
 static void store(struct cf__spin_budget *b, int64_t ns, uint32_t misses) {
-  atomic_store_explicit(&b->ns, ns, memory_order_relaxed);
-  atomic_store_explicit(&b->misses, misses, memory_order_relaxed);
+  if (atomic_load_explicit(&b->ns, memory_order_relaxed) != ns)
+    atomic_store_explicit(&b->ns, ns, memory_order_relaxed);
+  if (atomic_load_explicit(&b->misses, memory_order_relaxed) != misses)
+    atomic_store_explicit(&b->misses, misses, memory_order_relaxed);
 }
 
 /* The rules, apart from the clock (the C harness checks them). */
