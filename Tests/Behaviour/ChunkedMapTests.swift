@@ -51,6 +51,18 @@ private func assertEndsWithTimeout(
   }
 }
 
+/// A map body that records every input it runs and, at `input`, says so
+/// (`started`) and blocks until `gate` opens; it returns its input.
+private func recording(
+  _ ran: Recorder<Int>, blockingAt input: Int, _ started: Arrivals, _ gate: Gate
+) -> @Sendable (Int) -> Int {
+  { x in
+    ran.append(x)
+    if x == input { started.arrive(); gate.pass() }
+    return x
+  }
+}
+
 final class ChunkedMapTests: XCTestCase {
   /// A fixed chunk is one task: its inputs run one after another, in
   /// order, on one worker, with nothing else on that worker in between.
@@ -184,11 +196,9 @@ final class ChunkedMapTests: XCTestCase {
       do {
         // Chunks [0...3], [4...7], [8...11]: the first runs and blocks in
         // input 1; the other two are queued.
-        let results = try pool.mapLazily(0..<100, timeout: nil, lookAhead: 12, chunkSize: 4) { x in
-          ran.append(x)
-          if x == 1 { started.arrive(); gate.pass() }
-          return x
-        }
+        let results = try pool.mapLazily(
+          0..<100, timeout: nil, lookAhead: 12, chunkSize: 4,
+          recording(ran, blockingAt: 1, started, gate))
         XCTAssertTrue(started.waitFor(1))
         XCTAssertEqual(results.pendingCount, 12)
       }
@@ -270,11 +280,9 @@ final class ChunkedMapTests: XCTestCase {
       // Chunks [0...3], [4...7], [8...11]: the first blocks in input 1,
       // the other two are queued.
       let mapping = Task {
-        try await pool.mapAllAsync(Array(0..<100), timeout: nil, lookAhead: 12, chunkSize: 4) { x in
-          ran.append(x)
-          if x == 1 { started.arrive(); gate.pass() }
-          return x
-        }
+        try await pool.mapAllAsync(
+          Array(0..<100), timeout: nil, lookAhead: 12, chunkSize: 4,
+          recording(ran, blockingAt: 1, started, gate))
       }
       XCTAssertTrue(started.waitFor(1))
       mapping.cancel()
@@ -298,11 +306,9 @@ final class ChunkedMapTests: XCTestCase {
       let ran = Recorder<Int>()
       // Chunk [0...3] runs and blocks in input 0; [4...7] and [8...11]
       // are queued.
-      let results = try pool.mapLazily(0..<12, timeout: nil, lookAhead: 12, chunkSize: 4) { x in
-        ran.append(x)
-        if x == 0 { started.arrive(); gate.pass() }
-        return x
-      }
+      let results = try pool.mapLazily(
+        0..<12, timeout: nil, lookAhead: 12, chunkSize: 4,
+        recording(ran, blockingAt: 0, started, gate))
       XCTAssertTrue(started.waitFor(1))
       pool.shutdownPool(wait: false, cancelPending: true)
       gate.open()
