@@ -184,7 +184,7 @@ private let taskTrampoline:
       switch op {
       case CF_TASK_RUN:
         PoolContext.withCurrent { $0.room.itemTaken() }
-        future._withUnsafeGuaranteedRef { $0._run() }
+        future._withUnsafeGuaranteedRef { $0.runBody() }
       case CF_TASK_BROKEN:
         let error =
           PoolContext.withCurrent { context in

@@ -242,7 +242,7 @@ final class WorkerPool: @unchecked Sendable {
     if isBroken {
       future._fail(brokenError)  // a job runs anyway: see JobItem
     } else {
-      future._run()
+      future.runBody()
     }
     CurrentThread.setFuture(nil)
     var tokenOut = false

@@ -28,7 +28,11 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   //
   // Layout, in this order (the engines and the inlinable code rely on it;
   // one allocation per future):
-  //   +0   failure  an `(any Error)?`: the task's error, if it threw;
+  //   +0   failure  an `(any Error)?`: the task's error, if it threw.
+  //                 While the closure is in the cell this word may instead
+  //                 hold the future's *runner* (see `runBody`), as a raw
+  //                 function address; whoever takes the closure out zeroes
+  //                 it first, so from then on it is a plain `nil`;
   //   +8   cell     16 bytes of raw memory: the task's closure until it
   //                 runs, then its value (or, for a value larger than 16
   //                 bytes, a pointer to a box holding it);
@@ -131,9 +135,38 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   @discardableResult
   final func unwatch(_ watch: Watch) -> Bool { core.unwatch(watch) }
 
-  // The engine's hooks into the typed part, one of which its worker calls
-  // once per accepted future.  Overridden by Future<Value>: run the body
-  // and store its outcome (not publish it: the engine does).
+  /// The failure word as raw bits: non-zero only while it holds a runner.
+  @inlinable @inline(__always)
+  final var runnerWord: UnsafeMutablePointer<UInt> {
+    UnsafeMutablePointer(OpaquePointer(_getUnsafePointerToStoredProperties(self)))
+  }
+
+  /// A runner: runs the closure in the cell and stores its outcome, with
+  /// the future's `Value` known — compiled in the submitting code,
+  /// specialised there (see `Future.init`).
+  @usableFromInline typealias Runner = (AnyFuture) -> Void
+
+  /// Runs the task's closure and stores its outcome (not publishes it:
+  /// the engine does).  What an engine's worker calls once per accepted
+  /// future.
+  ///
+  /// Through the future's runner when its submit left one: code
+  /// specialised for the concrete `Value` that moves the closure out of
+  /// the cell, calls it and stores the value with plain loads and stores.
+  /// Else through the class's vtable (`_run`), unspecialised code that
+  /// reaches the value through its type's value witnesses.
+  @inline(__always)
+  final func runBody() {
+    let address = runnerWord.pointee
+    guard address != 0 else { return _run() }
+    runnerWord.pointee = 0  // the failure word is `nil` again
+    // A runner with no context is one word, its function: rebuild the
+    // two-word Swift closure (function, context) around it.
+    unsafeBitCast((address, UInt(0)), to: Runner.self)(self)
+  }
+
+  // The engine's hooks into the typed part.  Overridden by Future<Value>:
+  // run the body and store its outcome, without a runner.
   func _run() {}
   // Overridden by Future<Value>: let go of the body; true if it had not
   // run (it never will).
@@ -220,11 +253,48 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   }
 
   // Inlinable, so that a submit in the caller's code (specialised for its
-  // Value) builds the future without a generic call.
+  // Value) builds the future without a generic call, and leaves a runner
+  // specialised for that Value.
   @inlinable
   init(_ body: @escaping Body) {
     super.init()
     bodySlot.initialize(to: body)
+    // Only where `Value` is a concrete type: in unspecialised code the
+    // closure below would capture `Value`'s metadata, a context allocated
+    // per future and of no use (the vtable path is as fast).
+    if _isConcrete(Value.self) {
+      installRunner { future in unsafeDowncast(future, to: Future<Value>.self)._runInline() }
+    }
+  }
+
+  /// Keeps `runner` in the failure word if it is a bare function (no
+  /// context: it captures nothing, as a closure formed in code specialised
+  /// for `Value` does).  Otherwise the future keeps none and `runBody`
+  /// takes the vtable path.
+  @inlinable @inline(__always)
+  func installRunner(_ runner: @escaping Runner) {
+    let words = unsafeBitCast(runner, to: (UInt, UInt).self)
+    if words.1 == 0 { runnerWord.pointee = words.0 }
+  }
+
+  /// The runner's body: `_run` compiled for a concrete `Value`.  The
+  /// closure is moved out of the cell (two words, no retain), called, and
+  /// released as it goes out of scope — before the outcome is published.
+  @inlinable
+  final func _runInline() {
+    let body = bodySlot.move()
+    do {
+      let value = try body()
+      if Self.valueFitsInline {
+        valueSlot.initialize(to: value)
+      } else {
+        let box = UnsafeMutablePointer<Value>.allocate(capacity: 1)
+        box.initialize(to: value)
+        cellAddress.storeBytes(of: box, as: UnsafeMutablePointer<Value>.self)
+      }
+    } catch {
+      failureSlot.initialize(to: error)  // the word is zero: nothing to release
+    }
   }
 
   deinit {
@@ -268,7 +338,8 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     }
   }
 
-  /// Takes the closure out of the cell, which then holds nothing.
+  /// Takes the closure out of the cell, which then holds nothing, and
+  /// drops the runner, if any (the failure word is `nil` after it).
   ///
   /// Not `bodySlot.move()`: this code is unspecialised (the worker reaches
   /// it through the vtable), and there `move()` is a call into the
@@ -280,6 +351,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   /// or null when it captures nothing).
   @inline(__always)
   private func takeBody() -> Body {
+    runnerWord.pointee = 0  // the runner goes with the closure
     let body = bodySlot.pointee
     if let context = cellAddress.load(fromByteOffset: 8, as: UnsafeRawPointer?.self) {
       Unmanaged<AnyObject>.fromOpaque(context).release()
@@ -400,7 +472,7 @@ extension AnyFuture {
   /// so it cannot have been cancelled.
   func runOnCaller() {
     guard core.startOnCaller() else { return }
-    _run()
+    runBody()
     core.finishOnCaller()
   }
 
