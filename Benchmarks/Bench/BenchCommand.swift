@@ -77,7 +77,7 @@ struct BenchCommand: ParsableCommand {
         figures = ["peak_rss": Double(peakRSSBytes()), "rss": Double(currentRSSBytes())]
       } else {
         guard let system, let size else {
-          throw ValidationError("usage: Bench child W1|W2|W4|W5|W6|W7 SYSTEM SIZE")
+          throw ValidationError("usage: Bench child W1|W1-16|W2|W4|W5|W6|W7 SYSTEM SIZE")
         }
         figures = try measure(childRecipe(workload, size: size), onSystemNamed: system)
       }

@@ -180,12 +180,14 @@ private func capacityLine(_ bound: QueueBound) -> String {
     + " · JVM \(formatCount(bound.capacity))"
 }
 
-/// The recipe a child process runs: `child W1|W2|W4|W5|W6|W7 SYSTEM SIZE`.
-/// Bench itself runs W4 and W7 so; the others are there to profile one
-/// system alone (e.g. under callgrind), at P=2 and SIZE tasks.
+/// The recipe a child process runs: `child W1|W1-16|W2|W4|W5|W6|W7 SYSTEM
+/// SIZE`.  Bench itself runs W4 and W7 so; the others are there to profile
+/// one system alone (e.g. under callgrind or perf), at P=2 (W1-16: W1 at
+/// P=16) and SIZE tasks.
 func childRecipe(_ id: String, size: Int) throws -> Recipe {
   switch id {
   case "W1": .throughput(workers: 2, tasks: size)
+  case "W1-16": .throughput(workers: 16, tasks: size)
   case "W2": .roundTrip(workers: 1, warmUp: size / 10, samples: size)
   case "W4": .orderedMap(workers: 2, items: size)
   case "W5": .asCompleted(workers: 2, tasks: size)

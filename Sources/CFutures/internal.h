@@ -67,6 +67,9 @@ bool cf__future_expire_if_late(cf_future *future);
  * may change at once). */
 bool cf__queue_looks_empty(cf_queue *queue);
 
+/* Test only: the threads asleep in take and in put now (under the lock). */
+void cf__queue_sleepers(cf_queue *queue, size_t *takers, size_t *putters);
+
 /* Reference counting of futures (see struct cf_future). */
 void cf__future_retain(cf_future *future);
 void cf__future_release(cf_future *future);

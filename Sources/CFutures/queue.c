@@ -18,19 +18,29 @@
  * of the new ring; a failed growth refuses that item with ENOMEM.  So the
  * memory follows the most items ever queued at once, not the capacity.
  *
- * Signalling: wake one sleeper, and only when one sleeps, so a busy queue
- * makes no futex call.  A taker with no deadline first spins (one at a
- * time: `spinning`) on the atomic mirrors `available` and `closed_flag`,
- * written under the lock and read without it; a putter with no deadline
- * facing a full queue does the same (`put_spinning`) on `available`.  A
- * spinner is not a sleeper, and a sleeper is not woken while a spinner of
- * its side spins (Go's scheduler wakes a thread only when none spins): the
- * spinner takes the lock once it sees its condition and then passes a
- * wake-up on if more remains, so nothing is missed.  A woken thread that
- * leaves with the condition still true for others passes the wake-up on
- * (a timed-out waiter may have swallowed a signal meant for another).
- * close broadcasts to both sides.  Every wait sits in a `while` that
- * re-checks its predicate.
+ * Signalling: wake one sleeper at a time, and only one that is needed.
+ * A taker with no deadline first spins (one at a time: `spinning`) on the
+ * atomic mirrors `available` and `closed_flag`, written under the lock
+ * and read without it; a putter with no deadline facing a full queue does
+ * the same (`put_spinning`) on `available`.  A sleeper that has been
+ * signalled and has not yet taken the lock back is counted in `waking`
+ * (`put_waking`).  So a put wakes a taker only when
+ *   no taker spins (Go's scheduler wakes a thread only when none spins:
+ *       the spinner takes the lock once it sees an item, and then passes
+ *       a wake-up on by the same rule if more remain),
+ *   some sleeper has not been signalled yet  (takers_waiting > waking),
+ *   and the items outnumber the takers already woken  (count > waking).
+ * A burst of items on an idle pool still wakes one sleeper per item at
+ * once (what a fan-out of blocking calls needs); a stream of items that a
+ * woken thread will take wakes nobody more, where a put used to signal
+ * again on every item until the woken thread got the lock back (a futex
+ * call each).  The same for putters and free slots.  Nothing is missed:
+ * each woken thread takes an item or finds the queue empty, and one that
+ * takes an item and leaves more behind applies the rule again.  A thread
+ * that returns from a wait for any reason (signal, timeout, spurious)
+ * counts as a woken one; an undercount only costs a wake.  close
+ * broadcasts to both sides.  Every wait sits in a `while` that re-checks
+ * its predicate.
  */
 #include "internal.h"
 
@@ -52,8 +62,10 @@ struct cf_queue {
   size_t take_index;
   size_t put_index;
   size_t count;
-  size_t takers_waiting;
-  size_t putters_waiting;
+  size_t takers_waiting;  /* asleep in take, signalled or not */
+  size_t putters_waiting; /* asleep in put, signalled or not */
+  size_t waking;          /* takers signalled and not yet back */
+  size_t put_waking;      /* putters signalled and not yet back */
   bool closed;
   bool spinning;                          /* a taker spins now (under lock) */
   bool put_spinning;                      /* a putter spins now (under lock) */
@@ -127,6 +139,35 @@ static bool grow(cf_queue *q) {
   return true;
 }
 
+/* Queue signals (not broadcasts), for cf_test_queue_wakes. */
+static atomic_long queue_wakes;
+
+long cf_test_queue_wakes(void) {
+  return atomic_load_explicit(&queue_wakes, memory_order_relaxed);
+}
+
+/* Called with the lock held: wakes a sleeping taker if none spins and
+ * the items outnumber the takers already woken (see the top of this
+ * file). */
+static void wake_taker_if_needed(cf_queue *q) {
+  if (!q->spinning && q->takers_waiting > q->waking && q->count > q->waking) {
+    q->waking++;
+    atomic_fetch_add_explicit(&queue_wakes, 1, memory_order_relaxed);
+    cf__signal(&q->not_empty);
+  }
+}
+
+/* Called with the lock held: wakes a sleeping putter if none spins and
+ * the free slots outnumber the putters already woken. */
+static void wake_putter_if_needed(cf_queue *q) {
+  if (!q->put_spinning && q->putters_waiting > q->put_waking &&
+      q->capacity - q->count > q->put_waking) {
+    q->put_waking++;
+    atomic_fetch_add_explicit(&queue_wakes, 1, memory_order_relaxed);
+    cf__signal(&q->not_full);
+  }
+}
+
 /* Called with the lock held and count < capacity.  Returns 0, or ENOMEM
  * when the ring had to grow and could not. */
 static int enqueue(cf_queue *q, const cf_item *item) {
@@ -137,8 +178,7 @@ static int enqueue(cf_queue *q, const cf_item *item) {
     q->put_index = 0;
   q->count++;
   atomic_store_explicit(&q->available, q->count, memory_order_release);
-  if (q->takers_waiting > 0 && !q->spinning)
-    cf__signal(&q->not_empty);
+  wake_taker_if_needed(q);
   return 0;
 }
 
@@ -149,8 +189,7 @@ static void dequeue(cf_queue *q, cf_item *out) {
     q->take_index = 0;
   q->count--;
   atomic_store_explicit(&q->available, q->count, memory_order_relaxed);
-  if (q->putters_waiting > 0 && !q->put_spinning)
-    cf__signal(&q->not_full);
+  wake_putter_if_needed(q);
 }
 
 static bool room_or_closed(const void *ctx) {
@@ -181,6 +220,8 @@ int cf_queue_put(cf_queue *q, const cf_item *item,
     q->putters_waiting++;
     rc = cf__cond_wait(&q->not_full, &q->lock, deadline);
     q->putters_waiting--;
+    if (q->put_waking > 0)
+      q->put_waking--;
   }
   if (parked && !q->closed && q->count < q->capacity)
     cf__spin_parked(&q->put_spin_budget, &spin);
@@ -189,8 +230,7 @@ int cf_queue_put(cf_queue *q, const cf_item *item,
   } else if (q->count < q->capacity) {
     /* room appeared, even if the deadline passed meanwhile */
     rc = enqueue(q, item);
-    if (q->count < q->capacity && q->putters_waiting > 0)
-      cf__signal(&q->not_full); /* pass a possibly swallowed wake-up on */
+    wake_putter_if_needed(q); /* room left: pass the wake-up on */
   }
   cf__unlock(&q->lock);
   return rc;
@@ -236,14 +276,15 @@ int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
     q->takers_waiting++;
     rc = cf__cond_wait(&q->not_empty, &q->lock, deadline);
     q->takers_waiting--;
+    if (q->waking > 0)
+      q->waking--;
   }
   if (parked && q->count > 0)
     cf__spin_parked(&q->spin_budget, &spin);
   if (q->count > 0) {
     rc = 0; /* an item appeared, even if the deadline passed meanwhile */
     dequeue(q, out);
-    if (q->count > 0 && q->takers_waiting > 0)
-      cf__signal(&q->not_empty); /* pass a possibly swallowed wake-up on */
+    wake_taker_if_needed(q); /* items left: pass the wake-up on */
   } else if (q->closed) {
     rc = ESHUTDOWN;
   }
@@ -266,6 +307,13 @@ int cf_queue_poll(cf_queue *q, cf_item *out) {
 
 bool cf__queue_looks_empty(cf_queue *q) {
   return atomic_load_explicit(&q->available, memory_order_relaxed) == 0;
+}
+
+void cf__queue_sleepers(cf_queue *q, size_t *takers, size_t *putters) {
+  cf__lock(&q->lock);
+  *takers = q->takers_waiting;
+  *putters = q->putters_waiting;
+  cf__unlock(&q->lock);
 }
 
 size_t cf_queue_size(cf_queue *q) {

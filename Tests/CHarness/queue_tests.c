@@ -4,6 +4,7 @@
 /*
  * queue_tests.c — the harness's tests of the bounded queue (queue.c).
  */
+#include "internal.h"
 #include "support.h"
 #include "tests.h"
 
@@ -347,4 +348,83 @@ void test_queue_grows_within_its_bound(void) {
     CHECK_EQ((uintptr_t)out.arg, next_out++);
   CHECK_EQ(next_out, next_in);
   cf_queue_destroy(q);
+}
+
+/* One thread asleep in take (or put), with a deadline so that it parks at
+ * once instead of spinning; it takes (puts) one item and returns. */
+typedef struct one_op {
+  cf_queue *q;
+  bool put;
+  int rc;
+} one_op;
+
+static void *one_op_main(void *arg) {
+  one_op *o = arg;
+  struct timespec far = after_ms(60000);
+  cf_item it = item_of(7);
+  o->rc = o->put ? cf_queue_put(o->q, &it, &far)
+                 : cf_queue_take(o->q, &it, &far);
+  return NULL;
+}
+
+/* Waits, bounded, until `takers` and `putters` threads sleep in q. */
+static bool await_sleepers(cf_queue *q, size_t takers, size_t putters) {
+  struct timespec limit = after_ms(10000);
+  for (;;) {
+    size_t t, p;
+    cf__queue_sleepers(q, &t, &p);
+    if (t == takers && p == putters)
+      return true;
+    if (cf__deadline_passed(&limit))
+      return false;
+    sched_yield();
+  }
+}
+
+/* Signalling wakes only the sleepers the items need: with SLEEPERS takers
+ * asleep, a stream of 64 items wakes each at most once (it used to signal
+ * again on every item until a woken thread got the lock back: a futex
+ * call each), and the same for putters asleep on a full queue while 64
+ * items leave.  In every round each sleeper returns with its item, also
+ * in a burst of exactly as many items as sleepers.  (A waiter may return
+ * without a signal, POSIX allows it: hence "at most", and at least one.)
+ * Repeated: the race is between the woken threads getting the lock back
+ * and the next item. */
+enum { SLEEPERS = 2, STREAM = 64 };
+
+static void wake_round(bool putters, int items) {
+  cf_queue *q;
+  CHECK_EQ(cf_queue_create(putters ? STREAM : 1000, &q), 0);
+  cf_item it = item_of(1), out;
+  if (putters)
+    for (int i = 0; i < STREAM; i++)
+      CHECK_EQ(cf_queue_offer(q, &it), 0);
+  one_op ops[SLEEPERS];
+  pthread_t th[SLEEPERS];
+  for (int i = 0; i < SLEEPERS; i++) {
+    ops[i] = (one_op){q, putters, -1};
+    th[i] = spawn(one_op_main, &ops[i]);
+  }
+  CHECK(await_sleepers(q, putters ? 0 : SLEEPERS, putters ? SLEEPERS : 0));
+  long before = cf_test_queue_wakes();
+  for (int i = 0; i < items; i++)
+    CHECK_EQ(putters ? cf_queue_poll(q, &out) : cf_queue_offer(q, &it), 0);
+  for (int i = 0; i < SLEEPERS; i++) {
+    join(th[i]);
+    CHECK_EQ(ops[i].rc, 0);
+  }
+  long wakes = cf_test_queue_wakes() - before;
+  CHECK(wakes >= 1 && wakes <= SLEEPERS);
+  CHECK_EQ(cf_queue_size(q), putters ? (size_t)(STREAM - items + SLEEPERS)
+                                     : (size_t)(items - SLEEPERS));
+  cf_queue_destroy(q);
+}
+
+void test_queue_wakes_only_the_sleepers_needed(void) {
+  long rounds = scaled(100, 5);
+  for (long r = 0; r < rounds; r++) {
+    wake_round(false, STREAM);   /* takers, a stream */
+    wake_round(true, STREAM);    /* putters, a stream of free slots */
+    wake_round(false, SLEEPERS); /* takers, a burst of one item each */
+  }
 }

@@ -400,6 +400,10 @@ void cf_test_fail_thread_starts(int count);
  * sleeps on it makes none. */
 long cf_test_future_wakes(void);
 
+/* Test only: how many times any queue has signalled a sleeping taker or
+ * putter (cumulative, process-wide; broadcasts at close not counted). */
+long cf_test_queue_wakes(void);
+
 #ifdef __cplusplus
 }
 #endif
