@@ -107,10 +107,21 @@ extension ThreadPoolExecutor {
   ///   (also while suspended), `.resourceExhausted` as for ``submit(_:)-7y2z7``;
   ///   `CancellationError` when the Task is cancelled while it waits for
   ///   room (then nothing was queued).
+  @inlinable  // as the blocking submit: the future is made in the caller's code
   public func submit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) async throws -> Future<Value> {
-    try await pool.room.submit(deadline: nil) { try trySubmit(body) }
+    let future = Future(body)
+    try await _enqueueWhenRoom(future)
+    return future
+  }
+
+  /// Queues a future's task, suspending in the pool's line while the
+  /// queue is full.  The one future is offered at each try (a refused try
+  /// queues nothing and leaves it as it was).
+  @usableFromInline
+  func _enqueueWhenRoom(_ future: AnyFuture) async throws {
+    try await pool.room.submit(deadline: nil) { try _tryEnqueue(future) }
   }
 
   /// Async submits suspended in this pool's line now, waiting for room

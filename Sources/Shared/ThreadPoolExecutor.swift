@@ -141,6 +141,23 @@ public final class ThreadPoolExecutor: Sendable {
     try pool.submit(future, whenFull: .block(.none))
   }
 
+  /// Queues a future's task, blocking at most `timeout` while the queue
+  /// is full.  (The future is made first, in the caller's specialised
+  /// code; if the timeout is invalid it is dropped unrun, as any refused
+  /// submit's.)
+  @usableFromInline
+  func _enqueue(_ future: AnyFuture, timeout: Duration?) throws {
+    let deadline = try Deadline(timeout: timeout, what: "cannot submit")
+    try pool.submit(future, whenFull: .block(deadline))
+  }
+
+  /// Queues a future's task if the queue has room; throws `.queueFull`
+  /// otherwise.
+  @usableFromInline
+  func _tryEnqueue(_ future: AnyFuture) throws {
+    try pool.submit(future, whenFull: .reject)
+  }
+
   /// Like ``submit(_:)-7y2z7``, but waits at most `timeout` for room in a full
   /// queue.
   ///
@@ -150,12 +167,12 @@ public final class ThreadPoolExecutor: Sendable {
     *, noasync,
     message: "may block while the queue is full; use `try await pool.submit { … }`"
   )
+  @inlinable  // as submit(_:): the future is made in the caller's code
   public func submit<Value: Sendable>(
     timeout: Duration?, _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
-    let deadline = try Deadline(timeout: timeout, what: "cannot submit")
     let future = Future(body)
-    try pool.submit(future, whenFull: .block(deadline))
+    try _enqueue(future, timeout: timeout)
     return future
   }
 
@@ -163,11 +180,12 @@ public final class ThreadPoolExecutor: Sendable {
   ///
   /// - Throws: ``FuturesError`` `.queueFull` when the queue is full, and
   ///   the errors of ``submit(_:)-7y2z7``.
+  @inlinable  // as submit(_:): the future is made in the caller's code
   public func trySubmit<Value: Sendable>(
     _ body: @escaping @Sendable () throws -> Value
   ) throws -> Future<Value> {
     let future = Future(body)
-    try pool.submit(future, whenFull: .reject)
+    try _tryEnqueue(future)
     return future
   }
 
