@@ -41,9 +41,10 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   // The failure and the cell are raw words reached through typed pointers
   // made from their address, never through a Swift property: a class's
   // stored property costs a dynamic exclusivity check per access, and the
-  // code the worker runs — unspecialised, reached through the vtable —
-  // would look up the metadata of `Optional<Value>` or of the closure's
-  // function type once per task to touch a typed one.
+  // code the worker runs when the future has no runner — unspecialised,
+  // reached through the vtable — would look up the metadata of
+  // `Optional<Value>` or of the closure's function type once per task to
+  // touch a typed one.
   /// The failure and the cell (see the layout above).
   @usableFromInline final var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
   /// The engine's state of this future.
