@@ -285,14 +285,7 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
   final func _runInline() {
     let body = bodySlot.move()
     do {
-      let value = try body()
-      if Self.valueFitsInline {
-        valueSlot.initialize(to: value)
-      } else {
-        let box = UnsafeMutablePointer<Value>.allocate(capacity: 1)
-        box.initialize(to: value)
-        cellAddress.storeBytes(of: box, as: UnsafeMutablePointer<Value>.self)
-      }
+      storeValue(try body())
     } catch {
       failureSlot.initialize(to: error)  // the word is zero: nothing to release
     }
@@ -360,7 +353,10 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     return body
   }
 
-  private func storeValue(_ value: consuming Value) {
+  /// Stores the task's value in the cell (or in a box the cell points
+  /// to).  Inlinable: the runner stores it specialised for `Value`.
+  @inlinable @inline(__always)
+  func storeValue(_ value: consuming Value) {
     if Self.valueFitsInline {
       valueSlot.initialize(to: value)
     } else {
