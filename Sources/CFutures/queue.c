@@ -295,6 +295,13 @@ int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
 int cf_queue_poll(cf_queue *q, cf_item *out) {
   if (q == NULL || out == NULL)
     return EINVAL;
+  /* Empty and open: say so without the lock, from the mirrors a spinning
+   * taker reads (Java's LinkedBlockingQueue polls so too).  A worker that
+   * finds the queue empty after a task then takes the lock once, in take,
+   * not twice.  Nothing is read but the mirrors, so a put racing with this
+   * read is simply ordered after the poll. */
+  if (!worth_a_look(q))
+    return EAGAIN;
   int rc = 0;
   cf__lock(&q->lock);
   if (q->count > 0)
