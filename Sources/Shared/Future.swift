@@ -262,7 +262,8 @@ public final class Future<Value: Sendable>: AnyFuture, @unchecked Sendable {
     bodySlot.initialize(to: body)
     // Only where `Value` is a concrete type: in unspecialised code the
     // closure below would capture `Value`'s metadata, a context allocated
-    // per future and of no use (the vtable path is as fast).
+    // per future only to be refused by installRunner (such a future takes
+    // the vtable path).
     if _isConcrete(Value.self) {
       installRunner { future in unsafeDowncast(future, to: Future<Value>.self)._runInline() }
     }
