@@ -12,7 +12,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 json=$(mktemp)
 java=0; command -v java >/dev/null && command -v javac >/dev/null && java=1
+# Bench compiles the JVM program into $TMPDIR/cf-bench-jvm-<its pid> and
+# must remove it when it ends: the run is checked to leave no new one.
+tmp=${TMPDIR:-/tmp}
+leftovers() { ls -d "$tmp"/cf-bench-jvm-* 2>/dev/null | sort; }
+before=$(leftovers)
 if Benchmarks/.build/debug/Bench --quick --reps 1 --filter W1,W2-busy --json "$json" \
+   && { [ "$(leftovers)" = "$before" ] \
+        || { echo "bench-smoke: Bench left $(comm -13 <(echo "$before") <(leftovers))"; false; }; } \
    && python3 - "$json" "$java" <<'PY'
 import json, sys
 records = json.load(open(sys.argv[1]))

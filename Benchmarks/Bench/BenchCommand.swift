@@ -108,6 +108,7 @@ func reexecWithRetainedHeapIfNeeded() {
 
 func fail(_ message: String) -> Never {
   FileHandle.standardError.write(Data("Bench: \(message)\n".utf8))
+  JVM.removeClasses()  // exit skips runBench's defer
   exit(1)
 }
 
@@ -208,6 +209,7 @@ func runBench(_ options: Options) throws {
   #endif
 
   let started = monotonicNanos()
+  defer { JVM.removeClasses() }
   let all = allCases(scale: options.scale)
   let wanted = options.filter.map { Set($0.map { $0.uppercased() }) }
   if let wanted {

@@ -23,6 +23,18 @@ enum JVM {
   /// Where javac put JvmBench.class, or why the JVM row is skipped.
   static let classes: Result<String, BenchError> = compile()
 
+  /// The directory javac wrote to (one per Bench run, named for its pid).
+  private static let directory = NSTemporaryDirectory() + "cf-bench-jvm-\(getpid())"
+
+  /// Removes the compiled classes, once Bench has no more JVM to start
+  /// (each run would otherwise leave a directory in the temporary folder).
+  /// Does nothing in a process that compiled nothing (a child).
+  static func removeClasses() {
+    if FileManager.default.fileExists(atPath: directory) {
+      try? FileManager.default.removeItem(atPath: directory)
+    }
+  }
+
   /// Runs `workload` with `parameters` in a fresh JVM; its figures.
   static func run(_ workload: String, _ parameters: KeyValuePairs<String, Int>) throws
     -> [String: Double]
@@ -50,7 +62,6 @@ enum JVM {
   }
 
   private static func compile() -> Result<String, BenchError> {
-    let directory = NSTemporaryDirectory() + "cf-bench-jvm-\(getpid())"
     guard FileManager.default.fileExists(atPath: source) else {
       return .failure(BenchError("no \(source)"))
     }
