@@ -67,6 +67,16 @@ bool cf__future_expire_if_late(cf_future *future);
  * may change at once). */
 bool cf__queue_looks_empty(cf_queue *queue);
 
+/* Whether a taker that finds the queue empty may spin rather than sleep,
+ * given the takers spinning and asleep now (queue.c's rule; the lock is
+ * held).  One spins whenever none does.  A second spins only while other
+ * takers sleep: when the first takes an item, the second is still there
+ * for the next, which would otherwise wake a sleeper (a put wakes one only
+ * while no taker spins) whose take then mostly finds the item gone — with
+ * 16 workers on 2 cores, most of their context switches.  With no sleeper
+ * to spare a wake-up, a second spinner would only take a core. */
+bool cf__queue_may_spin(unsigned spinning, size_t sleeping);
+
 /* Test only: the threads asleep in take and in put now (under the lock). */
 void cf__queue_sleepers(cf_queue *queue, size_t *takers, size_t *putters);
 

@@ -19,12 +19,13 @@
  * memory follows the most items ever queued at once, not the capacity.
  *
  * Signalling: wake one sleeper at a time, and only one that is needed.
- * A taker with no deadline first spins (one at a time: `spinning`) on the
- * atomic mirrors `available` and `closed_flag`, written under the lock
- * and read without it; a putter with no deadline facing a full queue does
- * the same (`put_spinning`) on `available`.  A sleeper that has been
- * signalled and has not yet taken the lock back is counted in `waking`
- * (`put_waking`).  So a put wakes a taker only when
+ * A taker with no deadline first spins on the atomic mirrors `available`
+ * and `closed_flag`, written under the lock and read without it: one at a
+ * time, or two while other takers sleep (`spinning`; the rule and its
+ * reason at cf__queue_may_spin).  A putter with no deadline facing a full
+ * queue does the same, one at a time (`put_spinning`), on `available`.
+ * A sleeper that has been signalled and has not yet taken the lock back
+ * is counted in `waking` (`put_waking`).  So a put wakes a taker only when
  *   no taker spins (Go's scheduler wakes a thread only when none spins:
  *       the spinner takes the lock once it sees an item, and then passes
  *       a wake-up on by the same rule if more remain),
@@ -67,11 +68,11 @@ struct cf_queue {
   size_t waking;          /* takers signalled and not yet back */
   size_t put_waking;      /* putters signalled and not yet back */
   bool closed;
-  bool spinning;                          /* a taker spins now (under lock) */
-  bool put_spinning;                      /* a putter spins now (under lock) */
-  _Atomic size_t available;               /* mirrors count */
-  atomic_bool closed_flag;                /* mirrors closed */
-  struct cf__spin_budget spin_budget;     /* takers' (spin.c) */
+  unsigned spinning;                  /* takers spinning now (under lock) */
+  bool put_spinning;                  /* a putter spins now (under lock) */
+  _Atomic size_t available;           /* mirrors count */
+  atomic_bool closed_flag;            /* mirrors closed */
+  struct cf__spin_budget spin_budget; /* takers' (spin.c) */
   struct cf__spin_budget put_spin_budget; /* putters' */
   cf_item *items;
 };
@@ -257,18 +258,23 @@ static bool worth_a_look(const void *ctx) {
          atomic_load_explicit(&q->closed_flag, memory_order_relaxed);
 }
 
+bool cf__queue_may_spin(unsigned spinning, size_t sleeping) {
+  return spinning == 0 || (spinning == 1 && sleeping > 0);
+}
+
 int cf_queue_take(cf_queue *q, cf_item *out, const struct timespec *deadline) {
   if (q == NULL || out == NULL || !cf__deadline_valid(deadline))
     return EINVAL;
   int rc = 0;
   struct cf__spin spin = {0};
   cf__lock(&q->lock);
-  if (q->count == 0 && !q->closed && deadline == NULL && !q->spinning) {
-    q->spinning = true;
+  if (q->count == 0 && !q->closed && deadline == NULL &&
+      cf__queue_may_spin(q->spinning, q->takers_waiting)) {
+    q->spinning++;
     cf__unlock(&q->lock);
     cf__spin_until(worth_a_look, q, &q->spin_budget, NULL, &spin);
     cf__lock(&q->lock);
-    q->spinning = false;
+    q->spinning--;
   }
   bool parked = false;
   while (q->count == 0 && !q->closed && rc == 0) {

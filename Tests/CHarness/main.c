@@ -29,6 +29,7 @@ int main(void) {
   RUN(test_queue_blocking_handoff);
   RUN(test_queue_grows_within_its_bound);
   RUN(test_queue_wakes_only_the_sleepers_needed);
+  RUN(test_queue_spinners_rule);
   RUN(test_future_state_machine);
   RUN(test_future_callbacks);
   RUN(test_future_wait_wakes_all);

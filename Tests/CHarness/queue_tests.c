@@ -428,3 +428,18 @@ void test_queue_wakes_only_the_sleepers_needed(void) {
     wake_round(false, SLEEPERS); /* takers, a burst of one item each */
   }
 }
+
+/* Who may spin in take rather than sleep: one taker whenever none spins, a
+ * second only while other takers sleep (its spin then stands in for the
+ * wake-up a put would give a sleeper after the first takes an item), never
+ * a third.  A pure function of the two counts: the threads' timing would
+ * make the same check flaky. */
+void test_queue_spinners_rule(void) {
+  CHECK(cf__queue_may_spin(0, 0));  /* alone: the one spinner */
+  CHECK(cf__queue_may_spin(0, 15)); /* sleepers or not */
+  CHECK(!cf__queue_may_spin(1, 0)); /* nobody to spare a wake: sleep */
+  CHECK(cf__queue_may_spin(1, 1));  /* sleepers a gap would wake: spin */
+  CHECK(cf__queue_may_spin(1, 14));
+  CHECK(!cf__queue_may_spin(2, 14)); /* two at most */
+  CHECK(!cf__queue_may_spin(3, 0));
+}

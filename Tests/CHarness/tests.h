@@ -16,6 +16,7 @@ void test_queue_close_wakes_sleepers(void);
 void test_queue_blocking_handoff(void);
 void test_queue_grows_within_its_bound(void);
 void test_queue_wakes_only_the_sleepers_needed(void);
+void test_queue_spinners_rule(void);
 
 /* future_tests.c */
 void test_future_state_machine(void);
