@@ -28,11 +28,10 @@ enum JVM {
 
   /// Removes the compiled classes, once Bench has no more JVM to start
   /// (each run would otherwise leave a directory in the temporary folder).
-  /// Does nothing in a process that compiled nothing (a child).
+  /// Does nothing in a process that compiled nothing (a child: there is
+  /// no such directory to remove).
   static func removeClasses() {
-    if FileManager.default.fileExists(atPath: directory) {
-      try? FileManager.default.removeItem(atPath: directory)
-    }
+    try? FileManager.default.removeItem(atPath: directory)
   }
 
   /// Runs `workload` with `parameters` in a fresh JVM; its figures.
