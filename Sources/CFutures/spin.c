@@ -28,9 +28,10 @@
  *    (even where wake-ups are slower than the limit, which hides that).
  *
  * The limit is process-wide (cf_set_spin_limit); a budget is per thread
- * (future and waiter waits) or per queue (its takers, its putters: one of
- * each spins at a time).  Budgets are read and written with relaxed
- * atomics: a lost update only costs a slightly worse guess.
+ * (future and waiter waits) or per queue (its takers, up to two of which
+ * spin at once, and its putters, one at a time).  Budgets are read and
+ * written with relaxed atomics, so two spinners may update one budget at
+ * the same time: a lost update only costs a slightly worse guess.
  */
 #include "internal.h"
 
@@ -76,7 +77,8 @@ static int64_t clamp(int64_t ns, int64_t limit) {
 /* Writes only the words that change: a queue's budgets are shared by its
  * takers (or putters), and a budget at its limit that keeps winning would
  * otherwise write that cache line on every hand-off. */
-static void store(struct cf__spin_budget *b, int64_t ns, uint32_t misses) {
+static void budget_store(struct cf__spin_budget *b, int64_t ns,
+                         uint32_t misses) {
   if (atomic_load_explicit(&b->ns, memory_order_relaxed) != ns)
     atomic_store_explicit(&b->ns, ns, memory_order_relaxed);
   if (atomic_load_explicit(&b->misses, memory_order_relaxed) != misses)
@@ -98,7 +100,7 @@ int64_t cf__spin_plan(struct cf__spin_budget *b, int64_t limit) {
 }
 
 void cf__spin_won(struct cf__spin_budget *b, int64_t budget, int64_t limit) {
-  store(b, clamp(budget + budget / 2 + SPIN_MIN_NS, limit), 0);
+  budget_store(b, clamp(budget + budget / 2 + SPIN_MIN_NS, limit), 0);
 }
 
 void cf__spin_lost(struct cf__spin_budget *b, int64_t budget, int64_t limit) {
@@ -107,14 +109,14 @@ void cf__spin_lost(struct cf__spin_budget *b, int64_t budget, int64_t limit) {
   int64_t had = atomic_load_explicit(&b->ns, memory_order_relaxed);
   if (had < budget)
     budget = had;
-  store(b, clamp(budget / 2, limit),
-        atomic_load_explicit(&b->misses, memory_order_relaxed) + 1);
+  budget_store(b, clamp(budget / 2, limit),
+               atomic_load_explicit(&b->misses, memory_order_relaxed) + 1);
 }
 
 void cf__spin_learn(struct cf__spin_budget *b, int64_t waited_ns,
                     int64_t limit) {
   if (waited_ns < limit)
-    store(b, clamp(waited_ns + waited_ns / 2 + SPIN_MIN_NS, limit), 0);
+    budget_store(b, clamp(waited_ns + waited_ns / 2 + SPIN_MIN_NS, limit), 0);
 }
 
 /* Nanoseconds from `now` to `deadline` (<= 0 when it has passed), without
