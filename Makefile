@@ -92,7 +92,8 @@ test-asan: setup
 test-c: setup
 	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh c-harness scripts/c-harness.sh
 
-# The Promela model of the state word, checked by spin, planted bugs included.
+# The Promela models of the state word and of the queue's hand-off, checked
+# by spin, planted bugs included.
 model: setup
 	@CF_RESULTS=$(CF_RESULTS) scripts/stage.sh spin scripts/spin-check.sh
 

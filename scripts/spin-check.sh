@@ -2,17 +2,21 @@
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 the ConcurrentFutures authors
 
-# spin-check.sh [--planted] — model-checks Tests/Model/future.pml (the
-# future state word, finish's fast path, the listener list and its rounds,
-# futex wait, cancel and must-start-by expiry protocol of
-# Sources/CFutures/future.c as pool.c and waiter.c drive it) with spin.
+# spin-check.sh [--planted] — model-checks with spin:
+#   Tests/Model/future.pml  the future state word, finish's fast path, the
+#     listener list and its rounds, futex wait, cancel and must-start-by
+#     expiry protocol of Sources/CFutures/future.c as pool.c and waiter.c
+#     drive it;
+#   Tests/Model/queue.pml   the queue's hand-off (Sources/CFutures/queue.c):
+#     spinning takers and putters, sleepers on the two condition variables,
+#     the wake rule and its counts, poll, close.
 #
 # Default: every pass below, then the planted-bug passes, which must FAIL
 # (a planted pass counts as passed when spin finds the expected kind of
 # error), so each run also shows that the checker catches bugs.
 #   --planted  only the planted-bug passes
 #
-# A pass: `spin -a [-D...] future.pml`, `gcc -O2 [-DNOCLAIM] -o pan pan.c`,
+# A pass: `spin -a [-D...] MODEL.pml`, `gcc -O2 [-DNOCLAIM] -o pan pan.c`,
 # `./pan` (safety: assertions + invalid end states) or `./pan -a -f -N
 # PROP` (one LTL property, weak fairness), in .build-spin/<config>/.  It
 # passes on "errors: 0" with the search complete.  The last line is
@@ -20,7 +24,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-MODEL=Tests/Model/future.pml
+MODEL=Tests/Model/future.pml # the model `check` uses; set before each group
 OUT=.build-spin
 mode=${1:-all}
 case $mode in
@@ -46,6 +50,20 @@ QUIET="-DPREADD=0 -DNCB=1"
 QUIET_TWO="-DPREADD=0"                   # two added callbacks
 QUIET_UNREG="-DPREADD=0 -DNCB=1 -DUNREG=1 -DNWAITERS=0"
 
+# queue.pml: workers that take TAKES items each, then stop for good (a
+# task that blocks), and putters of as many items (plus EXTRA left over).
+Q_BASE=""                                # 2 workers, 1 putter, capacity 2
+Q_SECOND_SPINNER="-DNWORKERS=3 -DTAKES=2"      # a second taker may spin
+Q_FULL="-DNWORKERS=3 -DCAP=1 -DTIMED=1"  # the putter sleeps on a full
+                                         # queue; worker 0 waits timed
+Q_TIMED="-DNWORKERS=3 -DTAKES=2 -DCAP=3 -DTIMED=1"
+Q_SPURIOUS="-DNWORKERS=3 -DTAKES=2 -DCAP=2 -DTIMED=1 -DSPURIOUS=1"
+Q_CLOSE="-DCLOSE=1 -DNWORKERS=3 -DCAP=1 -DTIMED=1"  # closed at any moment
+# two putters, one with a deadline, and items nobody takes
+Q_PUTTERS="-DNPUTTERS=2 -DEXTRA=2 -DCAP=2"
+Q_PUTTERS_TIMED="-DNWORKERS=2 -DTAKES=2 -DCAP=1 -DNPUTTERS=2 -DTIMED_PUT=1 -DEXTRA=1 -DTIMED=1"
+Q_PUTTERS_CLOSE="-DCLOSE=1 -DNPUTTERS=2 -DTIMED_PUT=1 -DCAP=1"
+
 passed=0
 failed=0
 # Limits: a truncated search is a failure, never a silent pass.
@@ -57,9 +75,9 @@ build() {
   local dir=$1 claim=$2 defs=$3
   if [ -x "$dir/pan" ]; then return 0; fi
   mkdir -p "$dir"
-  cp "$MODEL" "$dir/future.pml"
+  cp "$MODEL" "$dir/"
   # shellcheck disable=SC2086
-  (cd "$dir" && spin $defs -a future.pml > spin.out 2>&1) || {
+  (cd "$dir" && spin $defs -a "${MODEL##*/}" > spin.out 2>&1) || {
     cat "$dir/spin.out"; return 1; }
   local extra=()
   [ "$claim" = noclaim ] && extra=(-DNOCLAIM)
@@ -74,7 +92,7 @@ check() {
   local name=$1 expect=$2 defs=$3 prop=$4
   shift 4
   local key claim dir args=("$@")
-  key=$(echo "${defs:-base}" | tr -c 'A-Za-z0-9=\n' '_')
+  key=$(basename "$MODEL" .pml)-$(echo "${defs:-base}" | tr -c 'A-Za-z0-9=\n' '_')
   if [ "$prop" = safety ]; then
     claim=noclaim
   else
@@ -123,7 +141,7 @@ check() {
     # The counterexample, for a pass that should have been clean.
     if [ "$expect" = ok ] && ls "$dir"/*.trail >/dev/null 2>&1; then
       # shellcheck disable=SC2086
-      (cd "$dir" && spin $defs -t -p -g future.pml | tail -60)
+      (cd "$dir" && spin $defs -t -p -g "${MODEL##*/}" | tail -60)
     fi
   fi
 }
@@ -149,6 +167,19 @@ if [ "$mode" = all ]; then
   check "worker expires a late item" ok "$EXPIRING" cancel_excludes_run
   check "nothing linked first (fast path)" ok "$QUIET" waiters_woken
   check "nothing linked first (fast path)" ok "$QUIET" terminates
+
+  echo "==> spin: the model as queue.c implements it (must hold)"
+  MODEL=Tests/Model/queue.pml
+  check "queue: two workers, one item each" ok "$Q_BASE" safety
+  check "queue: three workers, a second spinner" ok "$Q_SECOND_SPINNER" safety
+  check "queue: full queue, a timed taker" ok "$Q_FULL" safety
+  check "queue: three workers, two items each, timed" ok "$Q_TIMED" safety
+  check "queue: spurious and timed returns" ok "$Q_SPURIOUS" safety
+  check "queue: closed at any moment" ok "$Q_CLOSE" safety
+  check "queue: two putters, items left over" ok "$Q_PUTTERS" safety
+  check "queue: two putters, timed put and take" ok "$Q_PUTTERS_TIMED" safety
+  check "queue: two putters, one timed, closed" ok "$Q_PUTTERS_CLOSE" safety
+  MODEL=Tests/Model/future.pml
 fi
 
 echo "==> spin: planted bugs (each must be caught)"
@@ -181,6 +212,22 @@ check "planted: a round runs newest first" \
   "assertion violated .*cb_started" "-DPLANT_ROUND_NEWEST_FIRST" safety
 check "planted: expiry trusts the DEADLINE bit" \
   "assertion violated .*dl_linked" "-DPLANT_EXPIRE_TRUSTS_BIT $EXPIRING" safety
+
+MODEL=Tests/Model/queue.pml
+check "planted: take does not pass the wake-up on" "invalid end state" \
+  "-DPLANT_NO_PASS_ON $Q_SECOND_SPINNER" safety
+check "planted: waking counted back only on a signal" "invalid end state" \
+  "-DPLANT_WAKING_ON_SIGNAL $Q_FULL" safety
+check "planted: dequeue wakes no putter" "invalid end state" \
+  "-DPLANT_NO_PUTTER_WAKE $Q_FULL" safety
+check "planted: put does not pass the wake-up on" "invalid end state" \
+  "-DPLANT_NO_PUT_PASS_ON $Q_PUTTERS" safety
+check "planted: put_waking counted back only on a signal" \
+  "invalid end state" "-DPLANT_PUT_WAKING_ON_SIGNAL $Q_PUTTERS_TIMED" safety
+check "planted: close signals one taker" "invalid end state" \
+  "-DPLANT_CLOSE_SIGNALS $Q_CLOSE" safety
+check "probe: a put while two spin and one sleeps (reached)" \
+  "assertion violated" "-DPROBE_2SPIN_2ITEMS $Q_SECOND_SPINNER" safety
 
 echo "spin: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

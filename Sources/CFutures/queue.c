@@ -41,7 +41,8 @@
  * that returns from a wait for any reason (signal, timeout, spurious)
  * counts as a woken one; an undercount only costs a wake.  close
  * broadcasts to both sides.  Every wait sits in a `while` that re-checks
- * its predicate.
+ * its predicate.  Tests/Model/queue.pml model-checks this hand-off (no
+ * item left while a taker sleeps, even when the others block in tasks).
  */
 #include "internal.h"
 
