@@ -110,8 +110,17 @@ final class RoomWaiters: Sendable {
   }
 
   /// A worker took an item from the queue: offers the room to the head.
+  /// Once per task on a worker, so the check that nobody waits is all
+  /// that is inlined: the rest, which needs the continuation's metadata
+  /// (looked up at the top of any function that holds one), is apart.
+  @inline(__always)
   func itemTaken() {
     guard count.load(ordering: .sequentiallyConsistent) > 0 else { return }
+    offerTakenRoom()
+  }
+
+  @inline(never)
+  private func offerTakenRoom() {
     tickets.withLock { offerRoom(to: $0) }?.resume()
   }
 
