@@ -18,7 +18,7 @@
 #
 # A pass: `spin -a [-D...] MODEL.pml`, `gcc -O2 [-DNOCLAIM] -o pan pan.c`,
 # `./pan` (safety: assertions + invalid end states) or `./pan -a -f -N
-# PROP` (one LTL property, weak fairness), in .build-spin/<config>/.  It
+# PROP` (one LTL property, weak fairness), in .build-spin/<model>-<config>/.  It
 # passes on "errors: 0" with the search complete.  The last line is
 # "spin: N passed, M failed"; exit status 1 when M > 0.
 set -uo pipefail
