@@ -74,6 +74,14 @@ public struct AsCompletedIterator<F: AnyFuture> {
   final class State {
     /// As given, repetitions included (the waiter's tags index it).
     let futures: [F]
+    /// The same array read as `[AnyFuture]`, whose subscript, of a
+    /// concrete type, is inlined in `next()`: an `[F]`'s is a call into
+    /// the standard library's unspecialised code, with value-witness
+    /// calls, once per future.  An array of class references has one
+    /// layout whatever the class, and this view only reads.  (Not `futures
+    /// as [AnyFuture]`: that upcast copies the array, casting each element
+    /// at run time.)
+    let roots: [AnyFuture]
     let waiter: WaiterCore
     let deadline: Deadline
     let timeout: Duration?
@@ -81,6 +89,7 @@ public struct AsCompletedIterator<F: AnyFuture> {
 
     init(futures: [F], deadline: Deadline, timeout: Duration?) throws {
       self.futures = futures
+      self.roots = unsafeBitCast(futures, to: [AnyFuture].self)
       self.waiter = try WaiterCore(futures: futures)
       self.deadline = deadline
       self.timeout = timeout
@@ -89,7 +98,8 @@ public struct AsCompletedIterator<F: AnyFuture> {
     func next() throws -> F? {
       switch waiter.next(deadline) {
       case .ready(let index):
-        return futures[index]
+        // Every element is an F: they came from an [F].
+        return unsafeDowncast(roots[index], to: F.self)
       case .exhausted:
         return nil
       case .timedOut:
