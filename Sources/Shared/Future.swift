@@ -58,7 +58,12 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   }
 
   deinit {
-    failureSlot.deinitialize(count: 1)
+    // Most futures end without an error: a zero word is `nil`, nothing to
+    // release.  (Destroying an `(any Error)?` in place is a call through
+    // its type's value witnesses, and the metadata lookup that finds them,
+    // once per future.)  By now the word holds no runner: Future's deinit,
+    // which ran first, took the closure out with it.
+    if runnerWord.pointee != 0 { failureSlot.deinitialize(count: 1) }
     core.destroy()
   }
 
@@ -199,11 +204,17 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   /// checked and turned into a deadline here, where nothing is generic.
   @usableFromInline
   final func waitForResult(timeout: Duration?) throws {
-    if timeout == nil && isDone {
-      if core.snapshot == .cancelled {
+    // A future already finished costs one look at its state (the case of
+    // a future from asCompleted, or of results gathered after the work).
+    if timeout == nil {
+      switch core.snapshot {
+      case .finished:
+        return
+      case .cancelled:
         throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
+      case .pending, .running:
+        break
       }
-      return
     }
     try waitForOutcome(
       Deadline(timeout: timeout, what: "cannot wait for the result"), timeout: timeout)
