@@ -205,16 +205,16 @@ public class AnyFuture: Hashable, @unchecked Sendable {
   @usableFromInline
   final func waitForResult(timeout: Duration?) throws {
     // A future already finished costs one look at its state (the case of
-    // a future from asCompleted, or of results gathered after the work).
-    if timeout == nil {
-      switch core.snapshot {
-      case .finished:
-        return
-      case .cancelled:
-        throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
-      case .pending, .running:
-        break
-      }
+    // a future from asCompleted, or of results gathered after the work),
+    // in a function with no frame to speak of: the rest is another's.
+    if timeout == nil && core.snapshot == .finished { return }
+    try waitForResultSlowly(timeout: timeout)
+  }
+
+  @inline(never)
+  private final func waitForResultSlowly(timeout: Duration?) throws {
+    if timeout == nil && core.snapshot == .cancelled {
+      throw core.isExpired ? Timeouts.deadlineExpired : CancellationError()
     }
     try waitForOutcome(
       Deadline(timeout: timeout, what: "cannot wait for the result"), timeout: timeout)
