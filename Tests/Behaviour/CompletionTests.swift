@@ -65,6 +65,41 @@ final class CompletionTests: XCTestCase {
     XCTAssertNil(try empty())
   }
 
+  /// Futures of different value types in one call, and futures of a value
+  /// type that owns memory: each comes back as the very future given, as
+  /// the caller's element type, its value intact.
+  func test_asCompletedYieldsTheFuturesGivenWhateverTheirValueType() throws {
+    let pool = try Impl.make(maxWorkers: 3)
+    defer { pool.shutdownPool(wait: true, cancelPending: false) }
+    let gates = (0..<3).map { _ in Gate() }
+    let started = Arrivals()
+    let number = try pool.submit {
+      started.arrive(); gates[0].pass(); return 7
+    }
+    let text = try pool.submit {
+      started.arrive(); gates[1].pass(); return String(repeating: "é", count: 40)
+    }
+    let list = try pool.submit {
+      started.arrive(); gates[2].pass(); return [1, 2, 3]
+    }
+    XCTAssertTrue(started.waitFor(3))
+    var mixed = try asCompleted([number, text, list, number] as [AnyFuture], timeout: hangBound)
+    for (gate, expected) in [(2, list as AnyFuture), (0, number), (1, text)] {
+      gates[gate].open()
+      XCTAssertTrue(try mixed.next() === expected, "\(implementationName): gate \(gate)")
+    }
+    XCTAssertNil(try mixed.next(), "each future once")
+    XCTAssertEqual(try list.result(timeout: .zero), [1, 2, 3])
+
+    let texts = try (0..<4).map { i in
+      try pool.submit { String(repeating: "x", count: 20 + i) }
+    }
+    var typed = try asCompleted(texts + texts, timeout: hangBound)
+    var lengths: [Int] = []
+    while let future = try typed.next() { lengths.append(try future.result().count) }
+    XCTAssertEqual(lengths.sorted(), [20, 21, 22, 23], "\(implementationName)")
+  }
+
   func test_asCompletedTimeoutCountsUnfinished() throws {
     let pool = try Impl.make(maxWorkers: 4)
     defer { pool.shutdownPool(wait: true, cancelPending: false) }
