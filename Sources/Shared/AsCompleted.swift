@@ -72,24 +72,22 @@ public struct AsCompletedIterator<F: AnyFuture> {
   public var remaining: Int { state.waiter.remaining }
 
   final class State {
-    /// As given, repetitions included (the waiter's tags index it).
-    let futures: [F]
-    /// The same array read as `[AnyFuture]`, whose subscript, of a
-    /// concrete type, is inlined in `next()`: an `[F]`'s is a call into
-    /// the standard library's unspecialised code, with value-witness
-    /// calls, once per future.  An array of class references has one
-    /// layout whatever the class, and this view only reads.  (Not `futures
-    /// as [AnyFuture]`: that upcast copies the array, casting each element
-    /// at run time.)
-    let roots: [AnyFuture]
+    /// As given, repetitions included (the waiter's tags index it), and
+    /// held as `[AnyFuture]`: the subscript of that concrete type is
+    /// inlined in `next()`, where an `[F]`'s is a call into the standard
+    /// library's unspecialised code, with value-witness calls, once per
+    /// future.  The `[F]` is bit-cast, not converted: an array of class
+    /// references has one layout whatever the class, and this one is only
+    /// read.  (`futures as [AnyFuture]` copies the array, casting each
+    /// element at run time.)
+    let futures: [AnyFuture]
     let waiter: WaiterCore
     let deadline: Deadline
     let timeout: Duration?
     var cancelOnTimeout = false
 
     init(futures: [F], deadline: Deadline, timeout: Duration?) throws {
-      self.futures = futures
-      self.roots = unsafeBitCast(futures, to: [AnyFuture].self)
+      self.futures = unsafeBitCast(futures, to: [AnyFuture].self)
       self.waiter = try WaiterCore(futures: futures)
       self.deadline = deadline
       self.timeout = timeout
@@ -99,7 +97,7 @@ public struct AsCompletedIterator<F: AnyFuture> {
       switch waiter.next(deadline) {
       case .ready(let index):
         // Every element is an F: they came from an [F].
-        return unsafeDowncast(roots[index], to: F.self)
+        return unsafeDowncast(futures[index], to: F.self)
       case .exhausted:
         return nil
       case .timedOut:
